@@ -1,0 +1,28 @@
+"""DaCapo: train, validate and apply deep-learning models on large microscopy volumes.
+
+Importing ``dacapo`` is cheap: heavy dependencies (torch, gunpowder, daisy) load on first use.
+"""
+
+from importlib import import_module
+from typing import Any
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "Options": ("dacapo.options", "Options"),
+    "options": ("dacapo.options", None),
+    "train": ("dacapo.train", "train"),
+    "train_run": ("dacapo.train", "train_run"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'dacapo' has no attribute {name!r}")
+    module, attr = _LAZY[name]
+    value = import_module(module)
+    return value if attr is None else getattr(value, attr)
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_LAZY))

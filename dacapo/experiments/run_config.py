@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from typing import Optional
+
+import attrs
+
+from dacapo.config import ConfigBase, help_field, non_negative, positive
+
+from .architectures.architecture_config import ArchitectureConfig
+from .datasplits.datasplit_config import DataSplitConfig
+from .starts.start_config import StartConfig
+from .tasks.task_config import TaskConfig
+from .trainers.trainer_config import TrainerConfig
+
+
+@attrs.frozen
+class RunConfig(ConfigBase):
+    """A run: one datasplit, task, architecture and trainer, trained for ``num_iterations``
+    and validated every ``validation_interval`` iterations. Its runtime counterpart is
+    ``dacapo.experiments.run.Run``."""
+
+    task_config: TaskConfig = help_field("What to learn.")
+    architecture_config: ArchitectureConfig = help_field("The network.")
+    trainer_config: TrainerConfig = help_field("How to train.")
+    datasplit_config: DataSplitConfig = help_field("The training and validation data.")
+    name: str = help_field("A unique name for this run.")
+    repetition: int = help_field("The repetition number of this run.", default=0)
+    num_iterations: int = help_field(
+        "Total number of training iterations.", default=100000, validator=positive
+    )
+    validation_interval: int = help_field(
+        "Validate (and checkpoint) every this many iterations.", default=1000, validator=positive
+    )
+    start_config: Optional[StartConfig] = help_field(
+        "Weights to start from (another run's checkpoint).", default=None
+    )
+    seed: Optional[int] = help_field(
+        "Random seed of the run; None derives one from the name and repetition.",
+        default=None,
+        validator=non_negative,
+    )

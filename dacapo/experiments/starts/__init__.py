@@ -1,0 +1,1 @@
+from .start_config import StartConfig  # noqa: F401

@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+import attrs
+
+from dacapo.config import ConfigBase, help_field
+
+
+@attrs.frozen
+class TrainerConfig(ConfigBase):
+    """Base of trainer configs; ``trainer_type(config)`` builds the runtime ``Trainer``."""
+
+    name: str = help_field("A unique name for this trainer.")
+    batch_size: int = help_field("Number of samples per training batch.", default=1)
+    learning_rate: float = help_field("Initial learning rate of the optimizer.", default=1e-4)
+
+    @property
+    def trainer_type(self):
+        raise NotImplementedError(f"{type(self).__name__}.trainer_type")

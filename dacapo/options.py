@@ -1,0 +1,128 @@
+"""DaCapo options: where things are stored and where work runs.
+
+Looked up (first found wins) in ``$DACAPO_OPTIONS_FILE``, ``./dacapo.yaml``, ``~/dacapo.yaml``,
+``~/.config/dacapo/dacapo.yaml``; every key can be overridden by ``DACAPO_<KEY>`` environment
+variables and by keyword arguments to ``Options.instance``. Spawned workers see the same options
+because ``Options.export_environment()`` writes them to ``DACAPO_*`` variables.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Optional
+
+import attrs
+import yaml
+
+from dacapo.config import ConfigError
+
+ALIASES = {"mongo_db_host": "mongodbhost", "mongo_db_name": "mongodbname"}
+
+
+@attrs.frozen
+class DaCapoOptions:
+    type: str = attrs.field(default="files", metadata={"help_text": "config/stats store: files or mongo"})
+    runs_base_dir: Path = attrs.field(
+        default=Path("~/dacapo"),
+        converter=lambda p: Path(p).expanduser(),
+        metadata={"help_text": "directory for configs, stats, checkpoints and predictions"},
+    )
+    mongodbhost: Optional[str] = attrs.field(default=None, metadata={"help_text": "MongoDB URI"})
+    mongodbname: Optional[str] = attrs.field(default=None, metadata={"help_text": "MongoDB database"})
+    compute_context: dict = attrs.field(
+        factory=lambda: {"type": "LocalTorch", "config": {}},
+        metadata={"help_text": "{type: LocalTorch|Bsub|Slurm, config: {...}}"},
+    )
+    config_file: Optional[Path] = attrs.field(default=None, metadata={"help_text": "file read"})
+
+    def __attrs_post_init__(self) -> None:
+        if self.type not in ("files", "mongo"):
+            raise ConfigError(
+                f"dacapo.yaml: type must be 'files' or 'mongo', got {self.type!r}"
+            )
+        if self.type == "mongo" and not (self.mongodbhost and self.mongodbname):
+            raise ConfigError("dacapo.yaml: type 'mongo' needs both mongodbhost and mongodbname")
+
+
+def _candidate_files() -> list[Path]:
+    files = []
+    if os.environ.get("DACAPO_OPTIONS_FILE"):
+        files.append(Path(os.environ["DACAPO_OPTIONS_FILE"]).expanduser())
+    files += [
+        Path.cwd() / "dacapo.yaml",
+        Path("~/dacapo.yaml").expanduser(),
+        Path("~/.config/dacapo/dacapo.yaml").expanduser(),
+    ]
+    return files
+
+
+def _read_file(path: Path) -> dict:
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        line = getattr(getattr(exc, "problem_mark", None), "line", None)
+        where = f" (line {line + 1})" if line is not None else ""
+        raise ConfigError(f"{path}: malformed YAML{where}; fix the file or remove it") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of options, got {type(data).__name__}")
+    return data
+
+
+def _normalise(data: dict, source: str) -> dict:
+    known = {f.name for f in attrs.fields(DaCapoOptions)}
+    out = {}
+    for key, value in data.items():
+        key = ALIASES.get(key.lower(), key.lower())
+        if key not in known:
+            raise ConfigError(f"{source}: unknown option {key!r}; known: {', '.join(sorted(known))}")
+        out[key] = value
+    return out
+
+
+def _from_environment() -> dict:
+    out = {}
+    for field in attrs.fields(DaCapoOptions):
+        for key in [field.name] + [a for a, t in ALIASES.items() if t == field.name]:
+            value = os.environ.get(f"DACAPO_{key.upper()}")
+            if value is not None:
+                out[field.name] = json.loads(value) if field.name == "compute_context" else value
+    return out
+
+
+class Options:
+    """``Options.instance(**overrides)`` → the current ``DaCapoOptions``."""
+
+    @classmethod
+    def config_file(cls) -> Optional[Path]:
+        return next((p for p in _candidate_files() if p.is_file()), None)
+
+    @classmethod
+    def instance(cls, **overrides: Any) -> DaCapoOptions:
+        path = cls.config_file()
+        values = _normalise(_read_file(path), str(path)) if path else {}
+        values.update(_from_environment())
+        values.update(_normalise(overrides, "Options.instance"))
+        return DaCapoOptions(**values, config_file=path)
+
+    @classmethod
+    def export_environment(cls, options: Optional[DaCapoOptions] = None) -> dict[str, str]:
+        """Environment variables that make a child process see ``options``."""
+        options = options or cls.instance()
+        env = {
+            "DACAPO_TYPE": options.type,
+            "DACAPO_RUNS_BASE_DIR": str(options.runs_base_dir),
+            "DACAPO_COMPUTE_CONTEXT": json.dumps(options.compute_context),
+        }
+        if options.mongodbhost:
+            env["DACAPO_MONGODBHOST"] = options.mongodbhost
+        if options.mongodbname:
+            env["DACAPO_MONGODBNAME"] = options.mongodbname
+        return env
+
+
+def __getattr__(name: str) -> Any:  # ``dacapo.options.runs_base_dir`` style access
+    if name in {f.name for f in attrs.fields(DaCapoOptions)}:
+        return getattr(Options.instance(), name)
+    raise AttributeError(name)

@@ -1,0 +1,149 @@
+"""Training: ``train(run_name)`` and ``train_run(run)``.
+
+The loop resumes from the latest checkpoint (model, optimizer, scheduler, RNG), stores training
+stats and a checkpoint every ``validation_interval`` iterations (stats first, so a kill between the
+two only leaves stats that the resume rolls back), writes snapshots every ``snapshot_interval`` and
+stops with a clear error on a non-finite loss, keeping the last good checkpoint.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from typing import Optional
+
+logger = logging.getLogger(__name__)
+
+
+class TrainingError(RuntimeError):
+    pass
+
+
+def train(run_name: str, validate: bool = True) -> None:
+    from dacapo.experiments.run import Run
+    from dacapo.store.create_store import create_config_store
+
+    run_config = create_config_store().retrieve_run_config(run_name)
+    train_run(Run(run_config), validate=validate)
+
+
+def train_run(run, validate: bool = True, device: Optional[str] = None) -> None:
+    import torch
+    from tqdm import tqdm
+
+    from dacapo.experiments import run_state
+    from dacapo.experiments.training_iteration_stats import TrainingIterationStats
+    from dacapo.store.create_store import (
+        create_array_store,
+        create_stats_store,
+        create_weights_store,
+    )
+    from dacapo.utils.run_lock import run_lock
+
+    stats_store = create_stats_store()
+    weights_store = create_weights_store()
+    array_store = create_array_store()
+
+    with run_lock(run.name):
+        run.training_stats = stats_store.retrieve_training_stats(run.name)
+        latest = weights_store.latest_iteration(run.name)
+        if latest is not None:
+            trained_until = run_state.restore(run, weights_store.retrieve_weights(run.name, latest))
+            logger.info("resuming run %s from iteration %d", run.name, trained_until)
+        else:
+            trained_until = 0
+            run.initialize_from_start()
+        if run.training_stats.trained_until() > trained_until:
+            run.training_stats.delete_after(trained_until - 1)
+            stats_store.store_training_stats(run.name, run.training_stats)
+
+        if trained_until >= run.train_until:
+            logger.info("run %s already trained for %d iterations", run.name, trained_until)
+            return
+
+        device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        run.model.to(device)
+        _move_optimizer(run.optimizer, device)
+
+        trainer = run.trainer
+        trainer.build_batch_provider(run.datasplit.train, run.model, run.task, seed=run.seed)
+        snapshot_interval = getattr(trainer.config, "snapshot_interval", None)
+        loss_fn = run.task.loss
+
+        def checkpoint(iteration: int) -> None:
+            stats_store.store_training_stats(run.name, run.training_stats)
+            weights_store.store_weights(run.name, iteration, run_state.capture(run, iteration))
+
+        with trainer, tqdm(
+            total=run.train_until,
+            initial=trained_until,
+            desc=f"train {run.name}",
+            unit="it",
+            dynamic_ncols=True,
+        ) as progress:
+            for iteration in range(trained_until, run.train_until):
+                start = time.perf_counter()
+                batch = trainer.next_batch(iteration)
+                data_time = time.perf_counter() - start
+
+                run.model.train()
+                raw = torch.as_tensor(batch["raw"], device=device)
+                target = torch.as_tensor(batch["target"], device=device)
+                weight = torch.as_tensor(batch["weight"], device=device)
+                run.optimizer.zero_grad(set_to_none=True)
+                prediction = run.model(raw)
+                loss = loss_fn.compute(prediction, target, weight)
+                loss_value = float(loss.item())
+                if not math.isfinite(loss_value):
+                    raise TrainingError(
+                        f"run {run.name}: loss is {loss_value} at iteration {iteration}; stopped. "
+                        f"Last good checkpoint: {weights_store.latest_iteration(run.name)}. "
+                        "Lower the learning rate or check the data for NaNs."
+                    )
+                loss.backward()
+                run.optimizer.step()
+                if run.scheduler is not None:
+                    run.scheduler.step()
+
+                run.training_stats.add_iteration_stats(
+                    TrainingIterationStats(
+                        iteration=iteration,
+                        loss=loss_value,
+                        time=time.perf_counter() - start,
+                        learning_rate=run.optimizer.param_groups[0]["lr"],
+                        data_time=data_time,
+                    )
+                )
+                done = iteration + 1
+                if snapshot_interval and done % snapshot_interval == 0:
+                    trainer.write_snapshot(
+                        array_store.snapshot_container(run.name),
+                        done,
+                        batch,
+                        prediction.detach().cpu().numpy(),
+                    )
+                progress.set_postfix(loss=f"{loss_value:.4g}", data=f"{data_time:.2f}s")
+                progress.update(1)
+
+                if done % run.validation_interval == 0 or done == run.train_until:
+                    checkpoint(done)
+                    if validate:
+                        _validate(run, done)
+
+
+def _validate(run, iteration: int) -> None:
+    try:
+        from dacapo.validate import validate_run
+    except ImportError:  # validation lands with its own module
+        return
+    validate_run(run, iteration)
+
+
+def _move_optimizer(optimizer, device) -> None:
+    import torch
+
+    for state in optimizer.state.values():
+        for key, value in state.items():
+            if isinstance(value, torch.Tensor):
+                state[key] = value.to(device)
