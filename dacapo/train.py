@@ -55,7 +55,7 @@ def train_run(run, validate: bool = True, device: Optional[str] = None) -> None:
             trained_until = 0
             run.initialize_from_start()
         if run.training_stats.trained_until() > trained_until:
-            run.training_stats.delete_after(trained_until - 1)
+            run.training_stats.delete_after(trained_until)
             stats_store.store_training_stats(run.name, run.training_stats)
 
         if trained_until >= run.train_until:
@@ -118,7 +118,7 @@ def train_run(run, validate: bool = True, device: Optional[str] = None) -> None:
                 done = iteration + 1
                 if snapshot_interval and done % snapshot_interval == 0:
                     trainer.write_snapshot(
-                        array_store.snapshot_container(run.name),
+                        array_store.snapshot_container(run.name).container,
                         done,
                         batch,
                         prediction.detach().cpu().numpy(),

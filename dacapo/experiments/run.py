@@ -16,6 +16,9 @@ class Run:
         self.train_until = config.num_iterations
         self.validation_interval = config.validation_interval
 
+        import torch
+
+        torch.manual_seed(self.seed)  # reproducible weight initialisation
         self.task = config.task_config.task_type(config.task_config)
         self.architecture = config.architecture_config.architecture_type(config.architecture_config)
         self.trainer = config.trainer_config.trainer_type(config.trainer_config)

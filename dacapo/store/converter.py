@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from functools import lru_cache
 from pathlib import Path, PurePath
-from typing import Any, Union
+from typing import Any, Union, get_origin
 
 import cattrs
 from cattrs.strategies import configure_union_passthrough
@@ -61,7 +61,9 @@ converter.register_unstructure_hook_func(
 converter.register_structure_hook_func(
     lambda t: isinstance(t, type) and issubclass(t, PurePath), lambda v, t: _path(v, t)
 )
-converter.register_unstructure_hook(tuple, lambda t: [converter.unstructure(v) for v in t])
+converter.register_unstructure_hook_func(
+    lambda t: t is tuple or get_origin(t) is tuple, lambda v: [converter.unstructure(x) for x in v]
+)
 converter.register_unstructure_hook_func(
     lambda t: isinstance(t, type) and issubclass(t, enum.Enum), lambda e: e.value
 )
@@ -132,9 +134,22 @@ def structure(data: Any, declared: type = ConfigBase) -> Any:
     except ConfigError:
         raise
     except Exception as exc:  # cattrs groups many errors; flatten them into one line
+        own = _first_config_error(exc)
+        if own is not None:  # a validator's message already names config, field and value
+            raise own from exc
         name = data.get("name", "?") if isinstance(data, dict) else "?"
         kind = data.get(TYPE_KEY, declared.__name__) if isinstance(data, dict) else declared.__name__
         raise ConfigError(f"{kind} {name!r}: {_describe(exc, data)}") from exc
+
+
+def _first_config_error(exc: BaseException):
+    if isinstance(exc, ConfigError):
+        return exc
+    for inner in getattr(exc, "exceptions", ()):
+        found = _first_config_error(inner)
+        if found is not None:
+            return found
+    return None
 
 
 def _describe(exc: Exception, data: Any) -> str:

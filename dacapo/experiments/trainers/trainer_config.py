@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import attrs
 
-from dacapo.config import ConfigBase, help_field
+from dacapo.config import ConfigBase, help_field, positive
 
 
 @attrs.frozen
@@ -10,8 +10,12 @@ class TrainerConfig(ConfigBase):
     """Base of trainer configs; ``trainer_type(config)`` builds the runtime ``Trainer``."""
 
     name: str = help_field("A unique name for this trainer.")
-    batch_size: int = help_field("Number of samples per training batch.", default=1)
-    learning_rate: float = help_field("Initial learning rate of the optimizer.", default=1e-4)
+    batch_size: int = help_field(
+        "Number of samples per training batch.", default=1, validator=positive
+    )
+    learning_rate: float = help_field(
+        "Initial learning rate of the optimizer.", default=1e-4, validator=positive
+    )
 
     @property
     def trainer_type(self):

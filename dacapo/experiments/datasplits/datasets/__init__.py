@@ -1,0 +1,19 @@
+from .dataset_config import DatasetConfig  # noqa: F401
+from .dummy_dataset_config import DummyDatasetConfig  # noqa: F401
+from .raw_gt_dataset_config import RawGTDatasetConfig  # noqa: F401
+from .simple_dataset_config import SimpleDatasetConfig  # noqa: F401
+
+_LAZY = {
+    "Dataset": "dacapo.experiments.datasplits.datasets.dataset",
+    "DummyDataset": "dacapo.experiments.datasplits.datasets.dummy_dataset",
+    "RawGTDataset": "dacapo.experiments.datasplits.datasets.raw_gt_dataset",
+    "SimpleDataset": "dacapo.experiments.datasplits.datasets.simple_dataset",
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        from importlib import import_module
+
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,29 @@
+"""Runtime of ``SumArrayConfig``."""
+
+from __future__ import annotations
+
+import dask.array as da
+from funlib.persistence import Array
+
+from ._combine import common_roi, crop_data
+from ._fields import config_error
+from .array_utils import derived
+
+
+def sum_array(config, mode: str = "r") -> Array:
+    arrays = [c.array("r") for c in config.source_array_configs]
+    names = [c.name for c in config.source_array_configs]
+    first = arrays[0]
+    for array, name in zip(arrays[1:], names[1:]):
+        channels = array.shape[: array.channel_dims]
+        if array.channel_dims != first.channel_dims or channels != first.shape[: first.channel_dims]:
+            raise config_error(
+                config,
+                "source_array_configs",
+                names,
+                f"have different channels: {names[0]} {first.shape[: first.channel_dims]} "
+                f"(axes {first.axis_names}), {name} {channels} (axes {array.axis_names})",
+            )
+    roi = common_roi(config, "source_array_configs", arrays, names)
+    data = da.stack([crop_data(a, roi) for a in arrays], axis=0).sum(axis=0)
+    return derived(first, data, offset=roi.begin)

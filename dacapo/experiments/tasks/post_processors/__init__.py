@@ -1,0 +1,27 @@
+"""Post-processors and their parameter sweeps."""
+
+_LAZY = {
+    "PostProcessor": "dacapo.experiments.tasks.post_processors.post_processor",
+    "PostProcessorParameters": "dacapo.experiments.tasks.post_processors.post_processor_parameters",
+    "ThresholdPostProcessor": "dacapo.experiments.tasks.post_processors.threshold_post_processor",
+    "ThresholdPostProcessorParameters": (
+        "dacapo.experiments.tasks.post_processors.threshold_post_processor_parameters"
+    ),
+    "ThresholdParameters": (
+        "dacapo.experiments.tasks.post_processors.threshold_post_processor_parameters"
+    ),
+}
+
+__all__ = list(_LAZY)
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        from importlib import import_module
+
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_LAZY))

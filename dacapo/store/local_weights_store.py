@@ -1,0 +1,98 @@
+"""Checkpoints as files: ``<path>/<run>/checkpoints/iterations/<iteration>`` (``torch.save``),
+written atomically, and ``<path>/<run>/checkpoints/best.json``."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from dacapo.config import validate_name
+
+from ._files import atomic_write, fsync_dir, locked
+from .weights_store import DatasetRef, WeightsStore, dataset_name
+
+logger = logging.getLogger(__name__)
+
+
+def _iteration(iteration: Any) -> int:
+    if isinstance(iteration, bool) or int(iteration) != iteration or iteration < 0:
+        raise ValueError(f"an iteration is an integer >= 0, got {iteration!r}")
+    return int(iteration)
+
+
+class LocalWeightsStore(WeightsStore):
+    def __init__(self, path: os.PathLike | str):
+        self.path = Path(path).expanduser()
+
+    def __repr__(self) -> str:
+        return f"LocalWeightsStore({str(self.path)!r})"
+
+    def _checkpoints(self, run_name: str) -> Path:
+        return self.path / validate_name(run_name, "run") / "checkpoints"
+
+    def _file(self, run_name: str, iteration: int) -> Path:
+        return self._checkpoints(run_name) / "iterations" / str(_iteration(iteration))
+
+    def store_weights(self, run_name: str, iteration: int, state: dict) -> None:
+        import torch
+
+        atomic_write(self._file(run_name, iteration), lambda f: torch.save(state, f))
+
+    def retrieve_weights(self, run_name: str, iteration: int, map_location: Any = "cpu") -> dict:
+        import torch
+
+        path = self._file(run_name, iteration)
+        if not path.is_file():
+            stored = self.iterations(run_name)
+            raise FileNotFoundError(
+                f"run {run_name!r} has no checkpoint of iteration {iteration} "
+                f"(stored: {stored[-5:] if stored else 'none'}{' ...' if len(stored) > 5 else ''})"
+            )
+        # Our own files; they hold optimizer and numpy/python RNG states, not only tensors.
+        return torch.load(path, map_location=map_location, weights_only=False)
+
+    def iterations(self, run_name: str) -> list[int]:
+        directory = self._checkpoints(run_name) / "iterations"
+        if not directory.is_dir():
+            return []
+        return sorted(int(p.name) for p in directory.iterdir() if p.name.isascii() and p.name.isdigit())
+
+    def is_intact(self, run_name: str, iteration: int) -> bool:
+        """``torch.save`` writes a zip archive: check it is complete and every member's CRC."""
+        try:
+            with zipfile.ZipFile(self._file(run_name, iteration)) as archive:
+                return archive.testzip() is None
+        except (OSError, zipfile.BadZipFile, EOFError):
+            return False
+
+    def remove(self, run_name: str, iteration: int) -> None:
+        path = self._file(run_name, iteration)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return
+        fsync_dir(path.parent)
+
+    def store_best(self, run_name: str, iteration: int, dataset: DatasetRef, criterion: str) -> None:
+        iteration = _iteration(iteration)
+        dataset = dataset_name(dataset)
+        if not self._file(run_name, iteration).exists():
+            logger.warning(
+                "run %s: best iteration %d (%s, %s) has no stored checkpoint",
+                run_name, iteration, dataset, criterion,
+            )
+        checkpoints = self._checkpoints(run_name)
+        with locked(checkpoints / ".best.lock"):
+            best = self.retrieve_best_all(run_name)
+            best.setdefault(dataset, {})[criterion] = iteration
+            atomic_write(checkpoints / "best.json", json.dumps(best, indent=2).encode())
+
+    def retrieve_best_all(self, run_name: str) -> dict[str, dict[str, int]]:
+        try:
+            return json.loads((self._checkpoints(run_name) / "best.json").read_text())
+        except FileNotFoundError:
+            return {}

@@ -1,0 +1,137 @@
+"""Validation: predict every validation dataset with the model's eval shapes, post-process with
+every parameter of the task's sweep, evaluate against gt, store the scores, and record the best
+iteration (and keep its weights) per dataset and criterion."""
+
+from __future__ import annotations
+
+import logging
+from typing import Optional
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+BEST = "best"  # alias of the evaluator's primary criterion in the weights store
+
+
+def validate(run_name: str, iteration: int):
+    """Validate the stored checkpoint ``iteration`` of run ``run_name``."""
+    from dacapo.experiments.run import Run
+    from dacapo.store.create_store import create_config_store, create_weights_store
+
+    run = Run(create_config_store().retrieve_run_config(run_name), load_starter_model=False)
+    state = create_weights_store().retrieve_weights(run_name, iteration)
+    run.model.load_state_dict(state["model"])
+    return validate_run(run, iteration)
+
+
+def validate_run(run, iteration: int, device: Optional[str] = None):
+    """Validate ``run.model`` as it is now, recording the scores as those of ``iteration``."""
+    from dacapo.experiments.validation_iteration_scores import ValidationIterationScores
+    from dacapo.store.create_store import (
+        create_array_store,
+        create_stats_store,
+        create_weights_store,
+    )
+
+    datasets = run.datasplit.validate
+    if not datasets:
+        logger.info("run %s has no validation datasets", run.name)
+        return None
+    stats_store = create_stats_store()
+    array_store = create_array_store()
+    task = run.task
+    parameters = list(task.post_processor.enumerate_parameters())
+    criteria = list(task.evaluator.criteria)
+
+    scores = []
+    for dataset in datasets:
+        prediction = _predict_dataset(run, dataset, iteration, array_store, device)
+        gt = np.asarray(dataset.gt[prediction.roi])
+        mask = None if dataset.mask is None else np.asarray(dataset.mask[prediction.roi])
+        prediction_data = prediction[prediction.roi]
+        per_parameter = []
+        for parameter in parameters:
+            output = task.post_processor.process(parameter, prediction_data)
+            result = task.evaluator.evaluate(
+                output, gt, voxel_size=prediction.voxel_size, mask=mask
+            )
+            values = result.to_dict()
+            per_parameter.append([float(values[c]) for c in criteria])
+        scores.append(per_parameter)
+
+    iteration_scores = ValidationIterationScores(iteration, scores)
+    validation_scores = _validation_scores(run, stats_store, parameters, datasets)
+    validation_scores.delete_after(iteration)
+    validation_scores.add_iteration_scores(iteration_scores)
+    stats_store.store_validation_iteration_scores(run.name, validation_scores)
+    run.validation_scores = validation_scores
+    _record_best(run, validation_scores, datasets, criteria)
+    return iteration_scores
+
+
+def _validation_scores(run, stats_store, parameters, datasets):
+    from dacapo.experiments.validation_scores import ValidationScores
+
+    existing = stats_store.retrieve_validation_iteration_scores(run.name)
+    return ValidationScores(parameters, datasets, run.task.evaluator, list(existing))
+
+
+def _predict_dataset(run, dataset, iteration, array_store, device):
+    from funlib.geometry import Coordinate
+
+    from dacapo.predict_local import BlockPredictor
+    from dacapo.utils.arrays import create_array
+
+    predictor = BlockPredictor(
+        run.model,
+        dataset.raw,
+        device=device,
+        batch_size=1,
+        raw_transform=run.trainer.inference_transform,
+    )
+    gt_roi = dataset.gt.roi.snap_to_grid(predictor.output_voxel_size, mode="shrink")
+    identifier = array_store.validation_prediction_array(run.name, iteration, dataset.name)
+    output = create_array(
+        identifier,
+        roi=gt_roi,
+        voxel_size=Coordinate(predictor.output_voxel_size),
+        num_channels=predictor.out_channels,
+        dtype=np.float32,
+        channel_names=list(run.task.predictor.channels),
+    )
+    predictor.predict(predictor.write_rois(gt_roi), output, clip_roi=gt_roi)
+    return output
+
+
+def _best_iteration(validation_scores, dataset_index: int, criterion: str, evaluator):
+    """The iteration with the best score (over the parameter sweep) for one dataset/criterion."""
+    data = validation_scores.to_xarray().isel(datasets=dataset_index).sel(criteria=criterion)
+    values = data.values  # (iterations, parameters)
+    if values.size == 0 or np.all(np.isnan(values)):
+        return None, None
+    higher = evaluator.higher_is_better(criterion)
+    filled = np.where(np.isnan(values), -np.inf if higher else np.inf, values)
+    per_iteration = filled.max(axis=1) if higher else filled.min(axis=1)
+    index = int(np.argmax(per_iteration) if higher else np.argmin(per_iteration))
+    return int(data.coords["iterations"].values[index]), float(per_iteration[index])
+
+
+def _record_best(run, validation_scores, datasets, criteria) -> None:
+    """Store the best iteration per (dataset, criterion) where the newest validation is best."""
+    from dacapo.store.create_store import create_weights_store
+
+    weights_store = create_weights_store()
+    evaluator = run.task.evaluator
+    for d, dataset in enumerate(datasets):
+        for c, criterion in enumerate(criteria):
+            best_iteration, best_value = _best_iteration(validation_scores, d, criterion, evaluator)
+            current = weights_store.retrieve_best(run.name, dataset.name, criterion)
+            if best_iteration is not None and best_iteration != current:
+                weights_store.store_best(run.name, best_iteration, dataset.name, criterion)
+                if criterion == criteria[0]:
+                    weights_store.store_best(run.name, best_iteration, dataset.name, BEST)
+                logger.info(
+                    "run %s: new best %s on %s at iteration %d (%.4g)",
+                    run.name, criterion, dataset.name, best_iteration, best_value,
+                )

@@ -1,0 +1,368 @@
+"""The seed tutorial's datasplit block (seeds/000, copied unchanged but for the two container
+paths) against ``write_tutorial_layout`` data; RawGTDataset and TrainValidateDataSplit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from funlib.geometry import Coordinate, Roi
+
+from dacapo.config import ConfigError
+from dacapo.store.converter import structure, unstructure
+
+
+def tutorial_datasplit_config(RAW_CONTAINER, GT_CONTAINER):
+    # --- copied from the seed tutorial ---------------------------------------------------------
+    from dacapo.experiments.datasplits.datasets.arrays import (
+        BinarizeArrayConfig,
+        IntensitiesArrayConfig,
+        MissingAnnotationsMaskConfig,
+        ResampledArrayConfig,
+        ZarrArrayConfig,
+    )
+    from dacapo.experiments.datasplits import TrainValidateDataSplitConfig
+    from dacapo.experiments.datasplits.datasets import RawGTDatasetConfig
+    from pathlib import PosixPath
+
+    datasplit_config = TrainValidateDataSplitConfig(
+        name="example_jrc_mus-livers_peroxisome_8nm",
+        train_configs=[
+            RawGTDatasetConfig(
+                name="jrc_mus-liver_124_peroxisome_8nm",
+                weight=1,
+                raw_config=IntensitiesArrayConfig(
+                    name="jrc_mus-liver_s1_raw",
+                    source_array_config=ZarrArrayConfig(
+                        name="jrc_mus-liver_raw_uint8",
+                        file_name=PosixPath(
+                            RAW_CONTAINER
+                        ),
+                        dataset="volumes/raw/s1",
+                        snap_to_grid=(16, 16, 16),
+                        axes=None,
+                    ),
+                    min=0.0,
+                    max=255.0,
+                ),
+                gt_config=BinarizeArrayConfig(
+                    name="jrc_mus-liver_124_peroxisome_8nm_gt",
+                    source_array_config=ResampledArrayConfig(
+                        name="jrc_mus-liver_124_gt_resampled_8nm",
+                        source_array_config=ZarrArrayConfig(
+                            name="jrc_mus-liver_124_gt",
+                            file_name=PosixPath(
+                                GT_CONTAINER
+                            ),
+                            dataset="volumes/groundtruth/crop124/labels//all",
+                            snap_to_grid=(16, 16, 16),
+                            axes=None,
+                        ),
+                        upsample=(0, 0, 0),
+                        downsample=(2, 2, 2),
+                        interp_order=False,
+                    ),
+                    groupings=[("peroxisome", [47, 48])],
+                    background=0,
+                ),
+                mask_config=MissingAnnotationsMaskConfig(
+                    name="jrc_mus-liver_124_peroxisome_8nm_mask",
+                    source_array_config=ResampledArrayConfig(
+                        name="jrc_mus-liver_124_gt_resampled_8nm",
+                        source_array_config=ZarrArrayConfig(
+                            name="jrc_mus-liver_124_gt",
+                            file_name=PosixPath(
+                                GT_CONTAINER
+                            ),
+                            dataset="volumes/groundtruth/crop124/labels//all",
+                            snap_to_grid=(16, 16, 16),
+                            axes=None,
+                        ),
+                        upsample=(0, 0, 0),
+                        downsample=(2, 2, 2),
+                        interp_order=False,
+                    ),
+                    groupings=[("peroxisome", [47, 48])],
+                ),
+                sample_points=None,
+            ),
+            RawGTDatasetConfig(
+                name="jrc_mus-liver_125_peroxisome_8nm",
+                weight=1,
+                raw_config=IntensitiesArrayConfig(
+                    name="jrc_mus-liver_s1_raw",
+                    source_array_config=ZarrArrayConfig(
+                        name="jrc_mus-liver_raw_uint8",
+                        file_name=PosixPath(
+                            RAW_CONTAINER
+                        ),
+                        dataset="volumes/raw/s1",
+                        snap_to_grid=(16, 16, 16),
+                        axes=None,
+                    ),
+                    min=0.0,
+                    max=255.0,
+                ),
+                gt_config=BinarizeArrayConfig(
+                    name="jrc_mus-liver_125_peroxisome_8nm_gt",
+                    source_array_config=ResampledArrayConfig(
+                        name="jrc_mus-liver_125_gt_resampled_8nm",
+                        source_array_config=ZarrArrayConfig(
+                            name="jrc_mus-liver_125_gt",
+                            file_name=PosixPath(
+                                GT_CONTAINER
+                            ),
+                            dataset="volumes/groundtruth/crop125/labels//all",
+                            snap_to_grid=(16, 16, 16),
+                            axes=None,
+                        ),
+                        upsample=(0, 0, 0),
+                        downsample=(2, 2, 2),
+                        interp_order=False,
+                    ),
+                    groupings=[("peroxisome", [47, 48])],
+                    background=0,
+                ),
+                mask_config=MissingAnnotationsMaskConfig(
+                    name="jrc_mus-liver_125_peroxisome_8nm_mask",
+                    source_array_config=ResampledArrayConfig(
+                        name="jrc_mus-liver_125_gt_resampled_8nm",
+                        source_array_config=ZarrArrayConfig(
+                            name="jrc_mus-liver_125_gt",
+                            file_name=PosixPath(
+                                GT_CONTAINER
+                            ),
+                            dataset="volumes/groundtruth/crop125/labels//all",
+                            snap_to_grid=(16, 16, 16),
+                            axes=None,
+                        ),
+                        upsample=(0, 0, 0),
+                        downsample=(2, 2, 2),
+                        interp_order=False,
+                    ),
+                    groupings=[("peroxisome", [47, 48])],
+                ),
+                sample_points=None,
+            ),
+        ],
+        validate_configs=[
+            RawGTDatasetConfig(
+                name="jrc_mus-liver_145_peroxisome_8nm",
+                weight=1,
+                raw_config=IntensitiesArrayConfig(
+                    name="jrc_mus-liver_s1_raw",
+                    source_array_config=ZarrArrayConfig(
+                        name="jrc_mus-liver_raw_uint8",
+                        file_name=PosixPath(
+                            RAW_CONTAINER
+                        ),
+                        dataset="volumes/raw/s1",
+                        snap_to_grid=(16, 16, 16),
+                        axes=None,
+                    ),
+                    min=0.0,
+                    max=255.0,
+                ),
+                gt_config=BinarizeArrayConfig(
+                    name="jrc_mus-liver_145_peroxisome_8nm_gt",
+                    source_array_config=ResampledArrayConfig(
+                        name="jrc_mus-liver_145_gt_resampled_8nm",
+                        source_array_config=ZarrArrayConfig(
+                            name="jrc_mus-liver_145_gt",
+                            file_name=PosixPath(
+                                GT_CONTAINER
+                            ),
+                            dataset="volumes/groundtruth/crop145/labels//all",
+                            snap_to_grid=(16, 16, 16),
+                            axes=None,
+                        ),
+                        upsample=(0, 0, 0),
+                        downsample=(2, 2, 2),
+                        interp_order=False,
+                    ),
+                    groupings=[("peroxisome", [47, 48])],
+                    background=0,
+                ),
+                mask_config=MissingAnnotationsMaskConfig(
+                    name="jrc_mus-liver_145_peroxisome_8nm_mask",
+                    source_array_config=ResampledArrayConfig(
+                        name="jrc_mus-liver_145_gt_resampled_8nm",
+                        source_array_config=ZarrArrayConfig(
+                            name="jrc_mus-liver_145_gt",
+                            file_name=PosixPath(
+                                GT_CONTAINER
+                            ),
+                            dataset="volumes/groundtruth/crop145/labels//all",
+                            snap_to_grid=(16, 16, 16),
+                            axes=None,
+                        ),
+                        upsample=(0, 0, 0),
+                        downsample=(2, 2, 2),
+                        interp_order=False,
+                    ),
+                    groupings=[("peroxisome", [47, 48])],
+                ),
+                sample_points=None,
+            )
+        ],
+    )
+    # --- end of the copy -----------------------------------------------------------------------
+    return datasplit_config
+
+
+@pytest.fixture(scope="module")
+def tutorial(tutorial_layout):
+    config = tutorial_datasplit_config(
+        str(tutorial_layout.raw_container), str(tutorial_layout.gt_container)
+    )
+    return tutorial_layout, config
+
+
+def test_tutorial_datasplit_builds(tutorial):
+    layout, config = tutorial
+    assert config.verify() == (True, f"TrainValidateDataSplitConfig {config.name!r}: 3 datasets ok")
+    assert structure(unstructure(config), type(config)) == config
+    datasplit = config.datasplit_type(config)
+    assert [d.name for d in datasplit.train] == [
+        "jrc_mus-liver_124_peroxisome_8nm",
+        "jrc_mus-liver_125_peroxisome_8nm",
+    ]
+    assert [d.name for d in datasplit.validate] == ["jrc_mus-liver_145_peroxisome_8nm"]
+    for dataset in datasplit.train + datasplit.validate:
+        crop = int(dataset.name.split("_")[2])
+        assert dataset.weight == 1
+        assert dataset.sample_points is None
+        raw, gt, mask = dataset.raw, dataset.gt, dataset.mask
+        assert raw.voxel_size == Coordinate(8, 8, 8)
+        assert gt.voxel_size == Coordinate(8, 8, 8)
+        assert mask.voxel_size == Coordinate(8, 8, 8)
+        assert raw.dtype == np.float32 and gt.dtype == np.uint8 and mask.dtype == np.uint8
+        assert gt.axis_names == ["c^", "z", "y", "x"] and mask.axis_names == ["c^", "z", "y", "x"]
+        assert gt.attrs["channel_names"] == ["peroxisome"]
+        # raw snapped to 16 nm; the crop is on the 16 nm grid inside it
+        assert raw.roi == layout.raw_roi.snap_to_grid((16, 16, 16), mode="shrink")
+        assert gt.roi == layout.crop_rois[crop] == mask.roi
+        assert raw.roi.contains(gt.roi)
+        # values against the numpy ground truth
+        labels = layout.labels[crop]
+        expected = np.isin(labels[::2, ::2, ::2], [47, 48]).astype(np.uint8)
+        np.testing.assert_array_equal(gt[gt.roi][0], expected)
+        assert expected.sum() > 0  # each crop holds peroxisomes
+        assert (mask[mask.roi] == 1).all()
+        begin = (gt.roi.begin - layout.raw_roi.begin) / 8
+        end = (gt.roi.end - layout.raw_roi.begin) / 8
+        raw_crop = layout.raw[tuple(slice(b, e) for b, e in zip(begin, end))]
+        np.testing.assert_allclose(raw[gt.roi], raw_crop / np.float32(255), rtol=1e-6)
+
+
+def test_tutorial_data_is_learnable(tutorial):
+    """Peroxisomes are brighter than their surroundings in raw (a model can learn them)."""
+    layout, config = tutorial
+    datasplit = config.datasplit_type(config)
+    dataset = datasplit.train[0]
+    raw = dataset.raw[dataset.gt.roi]
+    gt = dataset.gt[dataset.gt.roi][0].astype(bool)
+    assert raw[gt].mean() > raw[~gt].mean() + 0.15
+
+
+def test_unannotated_crop_is_masked(tmp_path):
+    from dacapo.utils.synthetic import CropSpec, write_tutorial_layout
+
+    layout = write_tutorial_layout(
+        tmp_path / "c.n5",
+        raw_shape=(32, 32, 32),
+        crops=[CropSpec(7, offset=(64, 64, 64), shape=(32, 32, 32), annotated=(3, 4))],
+    )
+    config = tutorial_datasplit_config(str(layout.raw_container), str(layout.gt_container))
+    dataset_config = config.train_configs[0]
+    import attrs
+
+    def retarget(array_config):
+        if hasattr(array_config, "dataset"):
+            return attrs.evolve(array_config, dataset=layout.gt_datasets[7])
+        return attrs.evolve(array_config, source_array_config=retarget(array_config.source_array_config))
+
+    dataset_config = attrs.evolve(
+        dataset_config,
+        gt_config=retarget(dataset_config.gt_config),
+        mask_config=retarget(dataset_config.mask_config),
+    )
+    dataset = dataset_config.dataset_type(dataset_config)
+    assert dataset.gt.roi == Roi((64, 64, 64), (128, 128, 128))
+    assert (dataset.mask[dataset.mask.roi] == 0).all()
+
+
+def test_dataset_without_mask(tutorial):
+    layout, config = tutorial
+    import attrs
+
+    dataset_config = attrs.evolve(config.validate_configs[0], mask_config=None, weight=3)
+    dataset = dataset_config.dataset_type(dataset_config)
+    assert dataset.mask is None and dataset.weight == 3
+    assert dataset_config.verify()[0]
+
+
+def test_verify_failures(tutorial, tmp_path):
+    layout, config = tutorial
+    import attrs
+
+    dataset_config = config.train_configs[0]
+    missing_raw = attrs.evolve(
+        dataset_config,
+        raw_config=attrs.evolve(
+            dataset_config.raw_config,
+            source_array_config=attrs.evolve(
+                dataset_config.raw_config.source_array_config, file_name=tmp_path / "nope.n5"
+            ),
+        ),
+    )
+    ok, message = missing_raw.verify()
+    assert not ok and "\n" not in message
+    assert "RawGTDatasetConfig 'jrc_mus-liver_124_peroxisome_8nm': raw_config:" in message
+    assert f"file_name={tmp_path}/nope.n5 does not exist" in message
+    split = attrs.evolve(config, train_configs=[missing_raw])
+    ok, message = split.verify()
+    assert not ok and "does not exist" in message
+    with pytest.raises(ConfigError, match="does not exist"):
+        split.datasplit_type(split)
+
+    # gt at 4 nm with raw at 6 nm: incompatible voxel sizes
+    raw6 = attrs.evolve(
+        dataset_config.raw_config,
+        source_array_config=attrs.evolve(
+            dataset_config.raw_config.source_array_config, voxel_size=(6, 6, 6), snap_to_grid=None
+        ),
+    )
+    gt4 = dataset_config.gt_config.source_array_config.source_array_config
+    from dacapo.experiments.datasplits.datasets.arrays import BinarizeArrayConfig
+
+    odd = attrs.evolve(
+        dataset_config,
+        raw_config=raw6,
+        gt_config=BinarizeArrayConfig("gt4", gt4, [("peroxisome", [47, 48])]),
+        mask_config=None,
+    )
+    ok, message = odd.verify()
+    assert not ok and "incompatible" in message
+
+    # a mask at another voxel size than the gt
+    bad_mask = attrs.evolve(dataset_config, gt_config=odd.gt_config)
+    ok, message = bad_mask.verify()
+    assert not ok and "mask voxel size" in message
+
+
+def test_runtime_classes_exported():
+    from dacapo.experiments.datasplits import DataSplit, TrainValidateDataSplit
+    from dacapo.experiments.datasplits.datasets import Dataset, RawGTDataset
+
+    assert issubclass(TrainValidateDataSplit, DataSplit)
+    assert issubclass(RawGTDataset, Dataset)
+
+
+def test_tutorial_datasplit_in_the_config_store(tutorial, options):
+    from dacapo.store.create_store import create_config_store
+
+    layout, config = tutorial
+    config_store = create_config_store()
+    config_store.store_datasplit_config(config)
+    config_store.store_datasplit_config(config)  # same content again: a no-op
+    assert config_store.retrieve_datasplit_config(config.name) == config
