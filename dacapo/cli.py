@@ -38,12 +38,33 @@ def cli(log_level: str) -> None:
 @cli.command()
 @click.option("-r", "--run-name", required=True, help="Name of a stored run config.")
 @click.option("--no-validation", is_flag=True, help="Train without validating.")
-def train(run_name: str, no_validation: bool) -> None:
+@click.option(
+    "--background-validation",
+    is_flag=True,
+    help="Validate each checkpoint in a separate process while training continues.",
+)
+def train(run_name: str, no_validation: bool, background_validation: bool) -> None:
     """Train a stored run, resuming from its latest checkpoint."""
     from dacapo.train import train as train_fn
 
-    train_fn(run_name, validate=not no_validation)
+    train_fn(run_name, validate=not no_validation, background_validation=background_validation)
+
+
+@cli.command()
+@click.option("-r", "--run-name", required=True, help="Name of a stored run config.")
+@click.option("-i", "--iteration", required=True, type=int, help="Checkpoint iteration to validate.")
+def validate(run_name: str, iteration: int) -> None:
+    """Validate a stored checkpoint of a run and record its scores."""
+    from dacapo.validate import validate as validate_fn
+
+    scores = validate_fn(run_name, iteration)
+    if scores is not None:
+        click.echo(f"validated {run_name} at iteration {iteration}")
 
 
 def main() -> None:  # pragma: no cover
     cli()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

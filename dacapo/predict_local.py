@@ -30,11 +30,11 @@ class BlockPredictor:
         raw_transform: Optional[Callable[[np.ndarray], np.ndarray]] = None,
         input_shape: Optional[Coordinate] = None,
     ):
-        import torch
+        from dacapo.utils.torch_utils import default_device
 
         self.model = model
         self.raw = raw_array
-        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.device = default_device(device)
         self.batch_size = batch_size
         self.raw_transform = raw_transform
         self.input_voxel_size = Coordinate(raw_array.voxel_size)
@@ -84,8 +84,11 @@ class BlockPredictor:
     ) -> Iterator[tuple[Roi, np.ndarray]]:
         import torch
 
+        from dacapo.utils.torch_utils import memory_format, place_model, to_tensor
+
         write_rois = list(write_rois)
-        self.model.to(self.device)
+        place_model(self.model, self.device)
+        fmt = memory_format(self.model)
         self.model.eval()
         bar = None
         if progress:
@@ -102,7 +105,7 @@ class BlockPredictor:
                     pending.append(reader.submit(self._read, write_rois[next_index]))
                     next_index += 1
                 with torch.inference_mode():
-                    x = torch.from_numpy(np.stack(inputs)).to(self.device)
+                    x = to_tensor(np.stack(inputs), self.device, fmt)
                     y = self.model(x).float().cpu().numpy()
                 for roi, prediction in zip(batch_rois, y):
                     yield roi, prediction

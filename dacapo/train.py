@@ -20,15 +20,23 @@ class TrainingError(RuntimeError):
     pass
 
 
-def train(run_name: str, validate: bool = True) -> None:
+def train(run_name: str, validate: bool = True, background_validation: bool = False) -> None:
     from dacapo.experiments.run import Run
     from dacapo.store.create_store import create_config_store
 
     run_config = create_config_store().retrieve_run_config(run_name)
-    train_run(Run(run_config), validate=validate)
+    train_run(Run(run_config), validate=validate, background_validation=background_validation)
 
 
-def train_run(run, validate: bool = True, device: Optional[str] = None) -> None:
+def train_run(
+    run,
+    validate: bool = True,
+    device: Optional[str] = None,
+    background_validation: bool = False,
+) -> None:
+    """Train ``run`` up to ``run.train_until`` iterations. With ``background_validation`` each
+    checkpoint is validated by a ``dacapo validate`` subprocess while training goes on (at most
+    one at a time; the last is awaited before returning)."""
     import torch
     from tqdm import tqdm
 
@@ -40,6 +48,7 @@ def train_run(run, validate: bool = True, device: Optional[str] = None) -> None:
         create_weights_store,
     )
     from dacapo.utils.run_lock import run_lock
+    from dacapo.utils.torch_utils import default_device, memory_format, place_model, to_tensor
 
     stats_store = create_stats_store()
     weights_store = create_weights_store()
@@ -62,8 +71,9 @@ def train_run(run, validate: bool = True, device: Optional[str] = None) -> None:
             logger.info("run %s already trained for %d iterations", run.name, trained_until)
             return
 
-        device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        run.model.to(device)
+        device = default_device(device)
+        place_model(run.model, device)
+        fmt = memory_format(run.model)
         _move_optimizer(run.optimizer, device)
 
         trainer = run.trainer
@@ -74,6 +84,8 @@ def train_run(run, validate: bool = True, device: Optional[str] = None) -> None:
         def checkpoint(iteration: int) -> None:
             stats_store.store_training_stats(run.name, run.training_stats)
             weights_store.store_weights(run.name, iteration, run_state.capture(run, iteration))
+
+        validator = _BackgroundValidator(run.name) if background_validation else None
 
         with trainer, tqdm(
             total=run.train_until,
@@ -88,9 +100,9 @@ def train_run(run, validate: bool = True, device: Optional[str] = None) -> None:
                 data_time = time.perf_counter() - start
 
                 run.model.train()
-                raw = torch.as_tensor(batch["raw"], device=device)
-                target = torch.as_tensor(batch["target"], device=device)
-                weight = torch.as_tensor(batch["weight"], device=device)
+                raw = to_tensor(batch["raw"], device, fmt)
+                target = to_tensor(batch["target"], device, fmt)
+                weight = to_tensor(batch["weight"], device, fmt)
                 run.optimizer.zero_grad(set_to_none=True)
                 prediction = run.model(raw)
                 loss = loss_fn.compute(prediction, target, weight)
@@ -128,16 +140,49 @@ def train_run(run, validate: bool = True, device: Optional[str] = None) -> None:
 
                 if done % run.validation_interval == 0 or done == run.train_until:
                     checkpoint(done)
-                    if validate:
-                        _validate(run, done)
+                    if validate and done % run.validation_interval == 0:
+                        if validator is not None:
+                            validator.start(done)
+                        else:
+                            _validate(run, done, device)
+        if validator is not None:
+            validator.wait()
 
 
-def _validate(run, iteration: int) -> None:
-    try:
-        from dacapo.validate import validate_run
-    except ImportError:  # validation lands with its own module
-        return
-    validate_run(run, iteration)
+def _validate(run, iteration: int, device) -> None:
+    from dacapo.validate import validate_run
+
+    validate_run(run, iteration, device=device)
+
+
+class _BackgroundValidator:
+    """One ``dacapo validate`` subprocess at a time, with the same options as this process."""
+
+    def __init__(self, run_name: str):
+        self.run_name = run_name
+        self.process = None
+
+    def start(self, iteration: int) -> None:
+        import os
+        import subprocess
+        import sys
+
+        from dacapo.options import Options
+
+        self.wait()
+        env = {**os.environ, **Options.export_environment()}
+        command = [sys.executable, "-m", "dacapo.cli", "validate", "-r", self.run_name, "-i", str(iteration)]
+        self.process = subprocess.Popen(command, env=env)
+        self.iteration = iteration
+
+    def wait(self) -> None:
+        if self.process is not None:
+            if self.process.wait() != 0:
+                logger.error(
+                    "background validation of %s at iteration %d failed (exit %d)",
+                    self.run_name, self.iteration, self.process.returncode,
+                )
+            self.process = None
 
 
 def _move_optimizer(optimizer, device) -> None:

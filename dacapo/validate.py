@@ -67,6 +67,7 @@ def validate_run(run, iteration: int, device: Optional[str] = None):
     stats_store.store_validation_iteration_scores(run.name, validation_scores)
     run.validation_scores = validation_scores
     _record_best(run, validation_scores, datasets, criteria)
+    _remove_superseded_predictions(run.name, array_store)
     return iteration_scores
 
 
@@ -135,3 +136,19 @@ def _record_best(run, validation_scores, datasets, criteria) -> None:
                     "run %s: new best %s on %s at iteration %d (%.4g)",
                     run.name, criterion, dataset.name, best_iteration, best_value,
                 )
+
+
+def _remove_superseded_predictions(run_name: str, array_store) -> None:
+    """Keep the validation predictions of iterations that are best for some dataset and
+    criterion; delete the others."""
+    from dacapo.store.array_store import LocalArrayIdentifier
+    from dacapo.store.create_store import create_weights_store
+
+    best = create_weights_store().retrieve_best_all(run_name)
+    keep = {int(i) for per_dataset in best.values() for i in per_dataset.values()}
+    container = array_store.validation_container(run_name).container
+    if not container.exists():
+        return
+    for entry in container.iterdir():
+        if entry.is_dir() and entry.name.isdigit() and int(entry.name) not in keep:
+            array_store.remove(LocalArrayIdentifier(container, entry.name))
