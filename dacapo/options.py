@@ -29,7 +29,9 @@ class DaCapoOptions:
         converter=lambda p: Path(p).expanduser(),
         metadata={"help_text": "directory for configs, stats, checkpoints and predictions"},
     )
-    mongodbhost: Optional[str] = attrs.field(default=None, metadata={"help_text": "MongoDB URI"})
+    mongodbhost: Optional[str] = attrs.field(
+        default=None, repr=lambda uri: _redact(uri), metadata={"help_text": "MongoDB URI"}
+    )
     mongodbname: Optional[str] = attrs.field(default=None, metadata={"help_text": "MongoDB database"})
     compute_context: dict = attrs.field(
         factory=lambda: {"type": "LocalTorch", "config": {}},
@@ -44,6 +46,13 @@ class DaCapoOptions:
             )
         if self.type == "mongo" and not (self.mongodbhost and self.mongodbname):
             raise ConfigError("dacapo.yaml: type 'mongo' needs both mongodbhost and mongodbname")
+
+
+def _redact(uri: Optional[str]) -> str:
+    """A URI without its password, for logs and reprs."""
+    import re
+
+    return repr(re.sub(r"(//[^:/@]+):[^@/]*@", r"\1:***@", uri) if uri else uri)
 
 
 def _candidate_files() -> list[Path]:

@@ -147,6 +147,8 @@ def train_run(
                             _validate(run, done, device)
         if validator is not None:
             validator.wait()
+        if hasattr(stats_store, "flush"):  # stats buffered during a database outage
+            stats_store.flush()
 
 
 def _validate(run, iteration: int, device) -> None:

@@ -164,6 +164,7 @@ class MongoConnection:
         try:
             self.client = _client(db_host, self.timeout, dict(client_options or {}))
             self.db = self.client[db_name]
+            self.timeout = self.client.options.server_selection_timeout  # the URI's may win
         except (PyMongoError, ValueError, TypeError) as exc:
             raise MongoStoreError(
                 f"mongodbhost {self.host!r} / mongodbname {db_name!r} rejected: "
