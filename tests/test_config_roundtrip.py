@@ -40,7 +40,10 @@ FAMILY_BASES = {
 }
 
 # Escape hatches: {"ClassName": strategy} and {("ClassName", "field"): strategy}.
-CLASS_STRATEGIES: dict[str, st.SearchStrategy] = {}
+CLASS_STRATEGIES: dict[str, st.SearchStrategy] = {
+    # its channels and the keys of its sources must agree (see concat_array_configs below)
+    "ConcatArrayConfig": st.deferred(lambda: concat_array_configs()),
+}
 FIELD_STRATEGIES: dict[tuple[str, str], st.SearchStrategy] = {}
 # Fields whose valid values are rare: {("ClassName", "field"): dims -> candidate values}. While the
 # ConfigError of a drawn config names "<field>=", the candidates are tried in turn (from a drawn
@@ -250,6 +253,28 @@ def config_strategy(cls: type, depth: int = 0) -> st.SearchStrategy:
         return None  # an invalid combination: drawn again (see the filter)
 
     return st.deferred(build).filter(lambda config: config is not None)
+
+
+def concat_array_configs() -> st.SearchStrategy:
+    """``ConcatArrayConfig``s: some channels with a source, the rest from the default."""
+    from dacapo.experiments.datasplits.datasets.arrays import ArrayConfig, ConcatArrayConfig
+
+    sources = strategy_for(ArrayConfig, "ConcatArrayConfig", "source_array_configs", depth=1)
+
+    @st.composite
+    def build(draw):
+        channels = draw(st.lists(NAMES, min_size=1, max_size=4, unique=True))
+        with_source = draw(st.lists(st.sampled_from(channels), unique=True, max_size=len(channels)))
+        complete = len(with_source) == len(channels)
+        default = draw(st.none() | sources) if complete else draw(sources)
+        return ConcatArrayConfig(
+            name=draw(NAMES),
+            channels=channels,
+            source_array_configs={c: draw(sources) for c in with_source},
+            default_config=default,
+        )
+
+    return build()
 
 
 def storable_kind(cls: type) -> typing.Optional[str]:

@@ -47,7 +47,7 @@ class Run:
     def initialize_from_start(self) -> None:
         """Load the start weights (another run's checkpoint) into a fresh model."""
         if self.start is not None and self._load_starter_model:
-            self.start.initialize_weights(self.model)
+            self.start.initialize_weights(self.model, channels=self.task.channels)
 
     def __repr__(self) -> str:
         return f"Run({self.name!r})"

@@ -8,6 +8,10 @@ _LAZY = {
     "binary_segmentation_scores": _M + "binary_segmentation_evaluator",
     "BinarySegmentationEvaluationScores": _M + "binary_segmentation_evaluation_scores",
     "MultiChannelBinarySegmentationEvaluationScores": _M + "binary_segmentation_evaluation_scores",
+    "OneHotEvaluator": _M + "one_hot_evaluator",
+    "InstanceEvaluator": _M + "instance_evaluator",
+    "instance_scores": _M + "instance_evaluator",
+    "InstanceEvaluationScores": _M + "instance_evaluation_scores",
 }
 
 __all__ = list(_LAZY)

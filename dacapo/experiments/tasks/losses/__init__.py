@@ -3,6 +3,9 @@
 _LAZY = {
     "Loss": "dacapo.experiments.tasks.losses.loss",
     "MSELoss": "dacapo.experiments.tasks.losses.mse_loss",
+    "CrossEntropyLoss": "dacapo.experiments.tasks.losses.cross_entropy_loss",
+    "AffinitiesLoss": "dacapo.experiments.tasks.losses.affinities_loss",
+    "HotDistanceLoss": "dacapo.experiments.tasks.losses.hot_distance_loss",
 }
 
 __all__ = list(_LAZY)

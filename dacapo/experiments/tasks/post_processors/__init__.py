@@ -7,6 +7,19 @@ _LAZY = {
     "ThresholdPostProcessorParameters": (
         "dacapo.experiments.tasks.post_processors.threshold_post_processor_parameters"
     ),
+    "ArgmaxPostProcessor": "dacapo.experiments.tasks.post_processors.argmax_post_processor",
+    "ArgmaxPostProcessorParameters": (
+        "dacapo.experiments.tasks.post_processors.argmax_post_processor_parameters"
+    ),
+    "WatershedPostProcessor": (
+        "dacapo.experiments.tasks.post_processors.watershed_post_processor"
+    ),
+    "WatershedPostProcessorParameters": (
+        "dacapo.experiments.tasks.post_processors.watershed_post_processor_parameters"
+    ),
+    "HotDistancePostProcessor": (
+        "dacapo.experiments.tasks.post_processors.hot_distance_post_processor"
+    ),
     "ThresholdParameters": (
         "dacapo.experiments.tasks.post_processors.threshold_post_processor_parameters"
     ),

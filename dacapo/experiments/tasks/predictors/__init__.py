@@ -3,6 +3,10 @@
 _LAZY = {
     "Predictor": "dacapo.experiments.tasks.predictors.predictor",
     "DistancePredictor": "dacapo.experiments.tasks.predictors.distance_predictor",
+    "OneHotPredictor": "dacapo.experiments.tasks.predictors.one_hot_predictor",
+    "AffinitiesPredictor": "dacapo.experiments.tasks.predictors.affinities_predictor",
+    "InnerDistancePredictor": "dacapo.experiments.tasks.predictors.inner_distance_predictor",
+    "HotDistancePredictor": "dacapo.experiments.tasks.predictors.hot_distance_predictor",
 }
 
 __all__ = list(_LAZY)
