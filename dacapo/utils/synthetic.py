@@ -6,11 +6,14 @@
 - :func:`write_array` / :func:`write_cells` write arrays into zarr or N5 containers with the voxel
   size and offset metadata that ``ZarrArrayConfig`` reads.
 - :func:`write_tutorial_layout` writes an N5 container laid out like the data of the seed tutorial
-  (``volumes/raw/s1`` at 8 nm, ``volumes/groundtruth/cropN/labels/all`` at 4 nm holding CellMap
+  (``volumes/raw/s1`` at 16 nm, ``volumes/groundtruth/cropN/labels/all`` at 4 nm holding CellMap
   class ids, 47/48 = peroxisome membrane/lumen, 3/4 = mitochondria membrane/lumen, 0 =
-  background), so that the tutorial's datasplit code runs against it unchanged.
+  background), so that the tutorial's datasplit, architecture and trainer run against it
+  unchanged. Its objects are rendered once at 8 nm: raw is the block mean, the crop labels the
+  nearest-neighbour upsampling inside each crop.
 
-Everything is deterministic given ``seed``. 256³ voxels take about 1.5 s on 2 cores.
+Everything is deterministic given ``seed``. :func:`make_cells` of 256³ voxels and the default
+:func:`write_tutorial_layout` take about 1.5 s each on 2 cores.
 """
 
 from __future__ import annotations
@@ -398,12 +401,37 @@ def write_cells(
 
 
 # --- the tutorial layout ------------------------------------------------------------------------
+GT_VOXEL_SIZE = 4  # nm, the CellMap crops
+CROP_GRID = 16  # nm, the tutorial's snap_to_grid
+#: crop shape (4 nm voxels) used when a :class:`CropSpec` gives none: 640 x 704 x 768 nm, more
+#: than the tutorial's training output (68³ voxels of 8 nm = 544 nm) and less than its validation
+#: output (212³ voxels of 8 nm = 1696 nm); clipped to the raw roi.
+DEFAULT_CROP_SHAPE = (160, 176, 192)
+
+# grey values of the rendering (uint8)
+_BACKGROUND = 105
+_MEMBRANE = 35
+_CRISTAE = 80
+_MITO_MATRIX = (150.0, 170.0)
+_PEROXISOME = (195.0, 215.0)
+# sizes in nm
+_PEROXISOME_RADIUS = (80.0, 140.0)
+_MITO_RADIUS = (150.0, 300.0)
+_CRISTAE_PERIOD = (60.0, 90.0)
+_GAP = 16.0
+# codes of the class rendering -> CellMap class ids
+_CLASS_IDS = np.array([0, MITO_IDS[0], MITO_IDS[1], PEROXISOME_IDS[0], PEROXISOME_IDS[1]], np.uint64)
+_MITO_CODES = (1, 2)  # membrane, lumen
+_PEROXISOME_CODES = (3, 4)
+
+
 @dataclass(frozen=True)
 class CropSpec:
     """A ground-truth crop. ``offset`` in nm (a multiple of 16, inside the raw ROI snapped to
     16 nm); ``shape`` in 4 nm voxels (multiples of 4); ``annotated``: the class ids the crop
     annotates (written as ``cellmap.annotation.class_ids_annotated``; default: all of
-    3, 4, 47, 48). Offset/shape None: placed automatically."""
+    3, 4, 47, 48). Offset None: placed automatically (avoiding the other crops where they fit);
+    shape None: :data:`DEFAULT_CROP_SHAPE` clipped to the raw ROI."""
 
     id: int
     offset: Optional[tuple[int, ...]] = None
@@ -416,7 +444,9 @@ class TutorialLayout:
     """Paths and geometry written by :func:`write_tutorial_layout`.
 
     ``gt_datasets[crop]`` is spelled like the tutorial: ``volumes/groundtruth/crop124/labels//all``.
-    ``labels[crop]`` is the numpy ground truth of each crop (4 nm class ids)."""
+    ``raw`` is the raw array as written (``raw_voxel_size``); ``labels[crop]`` is the numpy ground
+    truth of each crop (4 nm class ids). ``render_voxel_size``: the grid the objects were
+    rendered on (raw is its block mean, the labels its nearest-neighbour upsampling)."""
 
     raw_container: Path
     gt_container: Path
@@ -424,8 +454,9 @@ class TutorialLayout:
     gt_datasets: dict[int, str]
     raw_roi: Any
     crop_rois: dict[int, Any]
-    raw_voxel_size: tuple[int, ...] = (8, 8, 8)
+    raw_voxel_size: tuple[int, ...] = (16, 16, 16)
     gt_voxel_size: tuple[int, ...] = (4, 4, 4)
+    render_voxel_size: tuple[int, ...] = (8, 8, 8)
     raw: Optional[np.ndarray] = field(default=None, repr=False)
     labels: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
 
@@ -433,127 +464,298 @@ class TutorialLayout:
 ALL_CLASS_IDS = (MITO_IDS[0], MITO_IDS[1], PEROXISOME_IDS[0], PEROXISOME_IDS[1])
 
 
+def _blob_box(shape: Sequence[int], blob: _Blob):
+    """``(region, dist2, coords)`` of ``blob`` in a volume of ``shape``: its bounding box
+    (clipped), the normalised squared distance (< 1 inside, as in :func:`_rasterize`) and the
+    per-axis voxel coordinates relative to the centre (broadcastable); None if outside."""
+    ndim = len(shape)
+    extent = blob.extent
+    lo = np.maximum(np.floor(blob.center - extent).astype(int), 0)
+    hi = np.minimum(np.ceil(blob.center + extent).astype(int) + 1, shape)
+    if np.any(hi <= lo):
+        return None
+    rho2 = None
+    scale = np.float32(1.0)
+    coords = []
+    for d in range(ndim):
+        x = np.arange(lo[d], hi[d], dtype=np.float32) - np.float32(blob.center[d])
+        g = x / np.float32(blob.radii[d])
+        view = [1] * ndim
+        view[d] = -1
+        coords.append(x.reshape(view))
+        sq = (g * g).reshape(view)
+        rho2 = sq if rho2 is None else rho2 + sq
+        wobble = np.float32(blob.amplitudes[d]) * np.cos(
+            np.float32(blob.frequencies[d]) * g + np.float32(blob.phases[d])
+        )
+        scale = scale + wobble.reshape(view)
+    region = tuple(slice(a, b) for a, b in zip(lo, hi))
+    return region, rho2 / (scale * scale), coords
+
+
+def _render_organelles(
+    shape: Sequence[int],
+    blobs: Sequence[_Blob],
+    is_perox: Sequence[bool],
+    voxel_size: float,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(grey, codes)``, both uint8 of ``shape``: the grey-value rendering (background, dark
+    one-voxel membranes, bright uniform peroxisomes, mitochondria with dark cristae bands across
+    their long axis) and the class codes (see ``_CLASS_IDS``). Blobs must not overlap."""
+    shape = tuple(int(s) for s in shape)
+    ndim = len(shape)
+    grey = np.full(shape, _BACKGROUND, dtype=np.uint8)
+    codes = np.zeros(shape, dtype=np.uint8)
+    for blob, perox in zip(blobs, is_perox):
+        box = _blob_box(shape, blob)
+        if box is None:
+            continue
+        region, dist2, coords = box
+        inside = dist2 < 1
+        lumen = inside.copy()  # eroded by one voxel (face neighbours); cut faces stay lumen
+        for axis in range(ndim):
+            lo = [slice(None)] * ndim
+            hi = [slice(None)] * ndim
+            lo[axis] = slice(None, -1)
+            hi[axis] = slice(1, None)
+            lumen[tuple(lo)] &= inside[tuple(hi)]
+            lumen[tuple(hi)] &= inside[tuple(lo)]
+        membrane = inside ^ lumen
+        if perox:
+            fill: Any = np.uint8(round(rng.uniform(*_PEROXISOME)))
+            membrane_code, lumen_code = _PEROXISOME_CODES
+        else:
+            matrix = np.uint8(round(rng.uniform(*_MITO_MATRIX)))
+            period = rng.uniform(*_CRISTAE_PERIOD) / voxel_size
+            phase = rng.uniform(0, 2 * np.pi)
+            along = coords[int(np.argmax(blob.radii))]
+            bands = np.cos(np.float32(2 * np.pi / period) * along + np.float32(phase)) > 0.5
+            fill = np.where(bands, np.uint8(_CRISTAE), matrix)
+            membrane_code, lumen_code = _MITO_CODES
+        grey_box = grey[region]
+        codes_box = codes[region]
+        np.copyto(grey_box, fill, where=lumen)
+        np.copyto(grey_box, np.uint8(_MEMBRANE), where=membrane)
+        np.copyto(codes_box, np.uint8(lumen_code), where=lumen)
+        np.copyto(codes_box, np.uint8(membrane_code), where=membrane)
+    return grey, codes
+
+
+def _block_mean(volume: np.ndarray, factors: Sequence[int]) -> np.ndarray:
+    """float32 mean over blocks of ``factors`` voxels (the shape must be divisible)."""
+    count = int(np.prod(factors))
+    dtype = np.uint16 if 255 * count < 2**16 else np.uint32
+    out: np.ndarray = volume
+    for axis, f in enumerate(factors):
+        if f == 1:
+            continue
+        index = [slice(None)] * volume.ndim
+        index[axis] = slice(0, None, f)
+        acc = out[tuple(index)].astype(dtype)
+        for k in range(1, f):
+            index[axis] = slice(k, None, f)
+            acc += out[tuple(index)]
+        out = acc
+    return out.astype(np.float32) * np.float32(1.0 / count)
+
+
+def _upsample(volume: np.ndarray, factors: Sequence[int]) -> np.ndarray:
+    """Nearest-neighbour upsampling by integer ``factors`` (a new contiguous array)."""
+    if all(f == 1 for f in factors):
+        return np.ascontiguousarray(volume)
+    expanded = volume.reshape([d for s in volume.shape for d in (s, 1)])
+    target = [d for s, f in zip(volume.shape, factors) for d in (s, f)]
+    return np.broadcast_to(expanded, target).reshape(
+        [s * f for s, f in zip(volume.shape, factors)]
+    )
+
+
+def _as_coordinate(value: Union[int, Sequence[int]], ndim: int, what: str):
+    from funlib.geometry import Coordinate
+
+    if isinstance(value, (int, np.integer)):
+        return Coordinate((int(value),) * ndim)
+    value = Coordinate(int(v) for v in value)
+    if len(value) != ndim:
+        raise ValueError(f"{what} {tuple(value)} has {len(value)} axes, the raw shape has {ndim}")
+    return value
+
+
+def _place_crops(specs, snapped, default_nm, rng):
+    """World rois of the crops: given offsets/shapes kept, the others placed at random on the
+    16 nm grid inside ``snapped``, avoiding the crops placed so far where possible."""
+    from funlib.geometry import Coordinate, Roi
+
+    crop_rois: dict[int, Roi] = {}
+    for spec in specs:
+        if spec.shape is not None:
+            shape_nm = Coordinate(int(s) * GT_VOXEL_SIZE for s in spec.shape)
+        else:
+            shape_nm = Coordinate(min(a, b) for a, b in zip(default_nm, snapped.shape))
+        if spec.offset is not None:
+            roi = Roi(Coordinate(int(o) for o in spec.offset), shape_nm)
+        else:
+            slack = [max(0, s // CROP_GRID) for s in (snapped.shape - shape_nm)]
+            roi = None
+            for _ in range(100):
+                offset = snapped.begin + Coordinate(
+                    int(rng.integers(0, s + 1)) * CROP_GRID for s in slack
+                )
+                roi = Roi(offset, shape_nm)
+                if not any(roi.intersects(other) for other in crop_rois.values()):
+                    break
+        if any(v % CROP_GRID for v in (*roi.begin, *roi.shape)) or not snapped.contains(roi):
+            raise ValueError(
+                f"crop {spec.id}: roi {roi} must lie on the {CROP_GRID} nm grid inside the raw "
+                f"roi {snapped}"
+            )
+        crop_rois[spec.id] = roi
+    return crop_rois
+
+
 def write_tutorial_layout(
     path: Union[str, Path],
-    raw_shape: Sequence[int] = (96, 96, 96),
+    raw_shape: Sequence[int] = (160, 160, 160),
     crops: Sequence[Union[int, CropSpec]] = (124, 125, 145),
     *,
     seed: int = 0,
-    raw_offset: Sequence[int] = (8, 16, 24),
+    raw_voxel_size: Union[int, Sequence[int]] = 16,
+    render_voxel_size: Union[int, Sequence[int]] = 8,
+    raw_offset: Sequence[int] = (16, 32, 48),
     gt_path: Optional[Union[str, Path]] = None,
     num_mito: Optional[int] = None,
     num_peroxisomes: Optional[int] = None,
     chunks: int = 64,
     noise: float = 6.0,
+    blur: float = 0.5,
 ) -> TutorialLayout:
     """Write an N5 container like the tutorial's ``jrc_mus-liver.n5``.
 
-    - ``volumes/raw/s1``: uint8, ``raw_shape`` voxels of 8 nm at ``raw_offset`` (nm, multiples
-      of 8; the default is deliberately off the 16 nm grid so that ``snap_to_grid`` matters).
+    - ``volumes/raw/s1``: uint8, ``raw_shape`` voxels of ``raw_voxel_size`` nm (16: s1 of an
+      8 nm dataset, what the tutorial's ``upsample_factors=[(2, 2, 2)]`` U-Net expects for its
+      8 nm output) at ``raw_offset`` (nm, a multiple of the raw voxel size).
     - ``volumes/groundtruth/crop<N>/labels/all``: uint64 CellMap class ids at 4 nm (0
       background, 3/4 mitochondria membrane/lumen, 47/48 peroxisome membrane/lumen), crops on
-      the 16 nm grid inside the raw ROI, each holding at least two peroxisomes, with
-      ``cellmap.annotation.class_ids_annotated`` attributes. Both come from one 4 nm rendering,
-      so raw and labels agree.
+      the 16 nm grid inside the raw ROI (default shape :data:`DEFAULT_CROP_SHAPE`), each holding
+      at least two peroxisomes and (where one fits) a mitochondrion, with
+      ``cellmap.annotation.class_ids_annotated`` attributes.
+
+    The objects are rendered once on a ``render_voxel_size`` grid (default 8 nm) over the raw
+    ROI: raw is that rendering block-averaged to ``raw_voxel_size``, blurred (``blur``, sigma in
+    raw voxels) and noisy (``noise``, grey values); the crop labels are the rendered classes
+    upsampled (nearest) to 4 nm inside each crop only, so raw and labels agree and no 4 nm
+    volume of the whole ROI is ever allocated. Peroxisomes are bright and uniform,
+    mitochondria larger, darker and striped (cristae), both with dark membranes, on a
+    mid-grey background. ``num_peroxisomes`` / ``num_mito``: objects placed beyond those forced
+    into the crops (default: about 1.5 % / 15 % of the volume).
 
     ``gt_path``: write the ground truth to a second container (the tutorial reads raw and gt
-    from different files). Returns a :class:`TutorialLayout`.
+    from different files). The defaults (160³ raw voxels of 16 nm, about 1.5 s) suit the
+    tutorial's architecture and trainer. Returns a :class:`TutorialLayout`.
     """
     from funlib.geometry import Coordinate, Roi
 
     raw_container = Path(path)
     gt_container = Path(gt_path) if gt_path is not None else raw_container
     raw_shape = Coordinate(int(s) for s in raw_shape)
-    raw_offset = Coordinate(int(o) for o in raw_offset)
     ndim = len(raw_shape)
-    if any(o % 8 for o in raw_offset):
-        raise ValueError(f"raw_offset {tuple(raw_offset)} must be a multiple of 8 nm")
+    raw_offset = _as_coordinate(raw_offset, ndim, "raw_offset")
+    raw_vs = _as_coordinate(raw_voxel_size, ndim, "raw_voxel_size")
+    render_vs = _as_coordinate(render_voxel_size, ndim, "render_voxel_size")
+    if any(r <= 0 or r % GT_VOXEL_SIZE or v % r for r, v in zip(render_vs, raw_vs)):
+        raise ValueError(
+            f"render_voxel_size {tuple(render_vs)} must be a multiple of {GT_VOXEL_SIZE} nm that "
+            f"divides raw_voxel_size {tuple(raw_vs)}"
+        )
+    if any(o % v for o, v in zip(raw_offset, raw_vs)):
+        raise ValueError(
+            f"raw_offset {tuple(raw_offset)} must be a multiple of raw_voxel_size {tuple(raw_vs)}"
+        )
+    down = tuple(int(v // r) for v, r in zip(raw_vs, render_vs))
+    up = tuple(int(r // GT_VOXEL_SIZE) for r in render_vs)
     rng = np.random.default_rng(seed)
-    raw_roi = Roi(raw_offset, raw_shape * 8)
-    snapped = raw_roi.snap_to_grid((16,) * ndim, mode="shrink")
-    fine_shape = tuple(int(s) * 2 for s in raw_shape)  # the 4 nm grid over the raw ROI
+    raw_roi = Roi(raw_offset, raw_shape * raw_vs)
+    snapped = raw_roi.snap_to_grid((CROP_GRID,) * ndim, mode="shrink")
+    render_shape = tuple(int(s) * f for s, f in zip(raw_shape, down))
+    r_nm = float(np.mean(render_vs))  # object sizes are isotropic in nm; render voxels ~ this
 
     # crops (world nm), on the 16 nm grid inside the snapped raw ROI
     specs = [c if isinstance(c, CropSpec) else CropSpec(int(c)) for c in crops]
-    crop_rois: dict[int, Roi] = {}
+    default_shape = DEFAULT_CROP_SHAPE[-ndim:] if ndim <= 3 else (DEFAULT_CROP_SHAPE[0],) * ndim
+    default_nm = Coordinate(default_shape) * GT_VOXEL_SIZE
+    crop_rois = _place_crops(specs, snapped, default_nm, rng)
+    crop_boxes: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # in render voxels
     for spec in specs:
-        if spec.shape is not None:
-            shape_nm = Coordinate(int(s) * 4 for s in spec.shape)
-        else:
-            shape_nm = Coordinate(max(64, (int(s) // 2) // 16 * 16) for s in snapped.shape)
-            shape_nm = Coordinate(min(a, b) for a, b in zip(shape_nm, snapped.shape))
-        if spec.offset is not None:
-            offset_nm = Coordinate(int(o) for o in spec.offset)
-        else:
-            slack = (snapped.shape - shape_nm) // 16
-            offset_nm = snapped.begin + Coordinate(
-                int(rng.integers(0, s + 1)) * 16 for s in slack
-            )
-        roi = Roi(offset_nm, shape_nm)
-        if any(v % 16 for v in (*roi.begin, *roi.shape)) or not snapped.contains(roi):
+        roi = crop_rois[spec.id]
+        rel_begin, rel_end = roi.begin - raw_offset, roi.end - raw_offset
+        if any(b % r or e % r for b, e, r in zip(rel_begin, rel_end, render_vs)):
             raise ValueError(
-                f"crop {spec.id}: roi {roi} must lie on the 16 nm grid inside the raw roi {snapped}"
+                f"crop {spec.id}: roi {roi} is not on the {tuple(render_vs)} nm render grid of "
+                f"the raw roi {raw_roi}"
             )
-        crop_rois[spec.id] = roi
+        crop_boxes[spec.id] = (
+            np.asarray(rel_begin / render_vs, dtype=float),
+            np.asarray(rel_end / render_vs, dtype=float),
+        )
 
-    # objects on the 4 nm grid: mitochondria-like blobs, and peroxisomes (two in each crop)
-    volume = float(np.prod(fine_shape))
-    # about 15 % of the volume mitochondria, 1 % peroxisomes
-    if num_mito is None:
-        num_mito = max(2, int(0.15 * volume / 60000))
+    # objects on the render grid: peroxisomes (two in each crop), mitochondria (one in each crop)
+    volume_nm = float(np.prod(raw_shape * raw_vs))
     if num_peroxisomes is None:
-        num_peroxisomes = max(2, int(0.02 * volume / 10000))
-    perox_radius = (10.0, 16.0)
+        num_peroxisomes = max(2, round(0.015 * volume_nm / (4 / 3 * np.pi * 110.0**3)))
+    if num_mito is None:
+        num_mito = max(2, round(0.15 * volume_nm / (4 / 3 * np.pi * 225.0**3)))
+    perox_radius = tuple(r / r_nm for r in _PEROXISOME_RADIUS)
+    mito_radius = tuple(r / r_nm for r in _MITO_RADIUS)
+    gap = max(1.0, _GAP / r_nm)
     blobs: list[_Blob] = []
-    for roi in crop_rois.values():
-        lo = np.asarray(roi.begin - raw_offset, dtype=float) / 4 + 8
-        hi = np.asarray(roi.end - raw_offset, dtype=float) / 4 - 8
-        if all(h > l for l, h in zip(lo, hi)):
-            blobs += _place_blobs(
-                fine_shape, rng, 2, perox_radius, False, 0.15, (lo, hi), existing=blobs, gap=4
-            )
+    for lo, hi in crop_boxes.values():
+        margin = np.minimum(0.6 * perox_radius[0], 0.25 * (hi - lo))
+        blobs += _place_blobs(
+            render_shape, rng, 2, perox_radius, False, 0.15, (lo + margin, hi - margin),
+            existing=blobs, gap=gap,
+        )
     blobs += _place_blobs(
-        fine_shape, rng, num_peroxisomes, perox_radius, False, 0.15, existing=blobs, gap=4
+        render_shape, rng, num_peroxisomes, perox_radius, False, 0.15, existing=blobs, gap=gap
     )
     num_perox = len(blobs)
-    blobs += _place_blobs(fine_shape, rng, num_mito, (18.0, 30.0), False, 0.35, existing=blobs, gap=4)
-    instances = _rasterize(fine_shape, blobs)
-    inside = instances > 0
-    boundary = _boundaries(instances)
-    membrane = _dilate_within(boundary & inside, inside, 1)  # 2 voxels (8 nm) thick
-    is_perox = np.zeros(len(blobs) + 1, dtype=bool)
-    is_perox[1 : num_perox + 1] = True
-    lumen_lut = np.where(is_perox, PEROXISOME_IDS[1], MITO_IDS[1]).astype(np.uint64)
-    membrane_lut = np.where(is_perox, PEROXISOME_IDS[0], MITO_IDS[0]).astype(np.uint64)
-    lumen_lut[0] = membrane_lut[0] = 0
-    classes = np.where(membrane, membrane_lut[instances], lumen_lut[instances])
-
-    intensity = np.where(is_perox, 205.0, 150.0) + rng.uniform(-10, 10, len(blobs) + 1)
-    intensity[0] = 105.0
-    raw = _render(
-        instances,
-        boundary | membrane,
-        intensity.astype(np.float32),
-        rng,
-        noise,
-        blur=1.0,
-        downsample=2,
+    for lo, hi in crop_boxes.values():
+        blobs += _place_blobs(
+            render_shape, rng, 1, mito_radius, False, 0.35, (lo, hi), existing=blobs, gap=gap
+        )
+    blobs += _place_blobs(
+        render_shape, rng, num_mito, mito_radius, False, 0.35, existing=blobs, gap=gap
     )
-    write_array(raw_container, "volumes/raw/s1", raw, (8,) * ndim, raw_offset, chunks=chunks, n5=True)
+    is_perox = [i < num_perox for i in range(len(blobs))]
+    grey, codes = _render_organelles(render_shape, blobs, is_perox, r_nm, rng)
 
+    # raw: block mean to the raw voxel size, blur, noise
+    raw_f = _block_mean(grey, down)
+    del grey
+    raw_f = _blur(raw_f, blur)
+    if noise > 0:
+        raw_f += rng.standard_normal(raw_f.shape, dtype=np.float32) * np.float32(noise)
+    np.clip(raw_f, 0, 255, out=raw_f)
+    raw = np.rint(raw_f).astype(np.uint8)
+    del raw_f
+    write_array(
+        raw_container, "volumes/raw/s1", raw, tuple(raw_vs), raw_offset, chunks=chunks, n5=True
+    )
+
+    # crops: the rendered classes inside each crop, upsampled to 4 nm
     gt_datasets: dict[int, str] = {}
     labels: dict[int, np.ndarray] = {}
     for spec in specs:
         roi = crop_rois[spec.id]
-        begin = (roi.begin - raw_offset) / 4
-        end = (roi.end - raw_offset) / 4
-        crop = np.ascontiguousarray(classes[tuple(slice(b, e) for b, e in zip(begin, end))])
+        lo, hi = crop_boxes[spec.id]
+        window = codes[tuple(slice(int(a), int(b)) for a, b in zip(lo, hi))]
+        crop = _upsample(_CLASS_IDS[window], up)
         annotated = list(spec.annotated) if spec.annotated is not None else list(ALL_CLASS_IDS)
         write_array(
             gt_container,
             f"volumes/groundtruth/crop{spec.id}/labels/all",
             crop,
-            (4,) * ndim,
+            (GT_VOXEL_SIZE,) * ndim,
             roi.begin,
             chunks=chunks,
             n5=True,
@@ -568,6 +770,9 @@ def write_tutorial_layout(
         gt_datasets=gt_datasets,
         raw_roi=raw_roi,
         crop_rois=crop_rois,
+        raw_voxel_size=tuple(int(v) for v in raw_vs),
+        gt_voxel_size=(GT_VOXEL_SIZE,) * ndim,
+        render_voxel_size=tuple(int(v) for v in render_vs),
         raw=raw,
         labels=labels,
     )

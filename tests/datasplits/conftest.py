@@ -45,11 +45,12 @@ def chunk_reads(monkeypatch):
 
 @pytest.fixture(scope="session")
 def tutorial_layout(tmp_path_factory):
-    """The seed tutorial's layout: raw and gt in two N5 containers, as in the tutorial."""
+    """The seed tutorial's layout with the generator's defaults (raw s1: 160³ voxels of 16 nm;
+    crops 124, 125, 145 of 640 x 704 x 768 nm at 4 nm): raw and gt in two N5 containers, as in
+    the tutorial."""
     root = tmp_path_factory.mktemp("tutorial")
     return write_tutorial_layout(
         root / "jrc_mus-liver.n5",
-        raw_shape=(48, 48, 48),
         gt_path=root / "gt" / "jrc_mus-liver.n5",
         seed=7,
     )

@@ -232,8 +232,8 @@ def test_tutorial_datasplit_builds(tutorial):
         assert dataset.weight == 1
         assert dataset.sample_points is None
         raw, gt, mask = dataset.raw, dataset.gt, dataset.mask
-        assert raw.voxel_size == Coordinate(8, 8, 8)
-        assert gt.voxel_size == Coordinate(8, 8, 8)
+        assert raw.voxel_size == Coordinate(16, 16, 16)  # s1 of an 8 nm dataset
+        assert gt.voxel_size == Coordinate(8, 8, 8)  # 4 nm crops downsampled (2, 2, 2)
         assert mask.voxel_size == Coordinate(8, 8, 8)
         assert raw.dtype == np.float32 and gt.dtype == np.uint8 and mask.dtype == np.uint8
         assert gt.axis_names == ["c^", "z", "y", "x"] and mask.axis_names == ["c^", "z", "y", "x"]
@@ -248,10 +248,39 @@ def test_tutorial_datasplit_builds(tutorial):
         np.testing.assert_array_equal(gt[gt.roi][0], expected)
         assert expected.sum() > 0  # each crop holds peroxisomes
         assert (mask[mask.roi] == 1).all()
-        begin = (gt.roi.begin - layout.raw_roi.begin) / 8
-        end = (gt.roi.end - layout.raw_roi.begin) / 8
+        begin = (gt.roi.begin - layout.raw_roi.begin) / 16
+        end = (gt.roi.end - layout.raw_roi.begin) / 16
         raw_crop = layout.raw[tuple(slice(b, e) for b, e in zip(begin, end))]
         np.testing.assert_allclose(raw[gt.roi], raw_crop / np.float32(255), rtol=1e-6)
+
+
+def test_tutorial_geometry_suits_the_tutorial_architecture(tutorial):
+    """The tutorial's U-Net (upsample_factors=[(2, 2, 2)]) reads raw at 16 nm and predicts at
+    8 nm: 216³ raw voxels in, 68³ voxels of 8 nm out for training; 288³ in, 212³ out for
+    validation. Every training crop holds a whole training output, one validation output block
+    covers the validation crop, and the raw around each crop is on the same grid."""
+    layout, config = tutorial
+    datasplit = config.datasplit_type(config)
+    training_output = Coordinate(68, 68, 68) * 8  # 544 nm
+    validation_output = Coordinate(212, 212, 212) * 8
+    for dataset in datasplit.train + datasplit.validate:
+        raw, gt, mask = dataset.raw, dataset.gt, dataset.mask
+        assert raw.voxel_size == Coordinate(16, 16, 16)
+        assert gt.voxel_size == mask.voxel_size == Coordinate(8, 8, 8)
+        assert raw.voxel_size == gt.voxel_size * 2  # the architecture's upsample factor
+        assert raw.roi.contains(gt.roi)
+        assert gt.roi == gt.roi.snap_to_grid(raw.voxel_size)  # the crop is on the raw grid
+    for dataset in datasplit.train:
+        roi = dataset.gt.roi
+        assert all(s >= t for s, t in zip(roi.shape, training_output)), roi
+        # a 544 nm cube on the 8 nm grid fits inside (the trainer samples such a block)
+        cube = Roi(roi.begin, training_output)
+        assert roi.contains(cube) and cube == cube.snap_to_grid(dataset.gt.voxel_size)
+        assert dataset.mask[cube].sum() == cube.size // 8**3  # fully annotated
+    (validation,) = datasplit.validate
+    assert all(s <= t for s, t in zip(validation.gt.roi.shape, validation_output))
+    # gt of the two training crops differs (two different crops)
+    assert datasplit.train[0].gt.roi != datasplit.train[1].gt.roi
 
 
 def test_tutorial_data_is_learnable(tutorial):
@@ -259,8 +288,10 @@ def test_tutorial_data_is_learnable(tutorial):
     layout, config = tutorial
     datasplit = config.datasplit_type(config)
     dataset = datasplit.train[0]
-    raw = dataset.raw[dataset.gt.roi]
-    gt = dataset.gt[dataset.gt.roi][0].astype(bool)
+    raw = dataset.raw[dataset.gt.roi]  # 16 nm
+    gt = dataset.gt[dataset.gt.roi][0].astype(bool)  # 8 nm
+    assert raw.shape == tuple(s // 2 for s in gt.shape)
+    gt = gt[::2, ::2, ::2]  # a label per raw voxel
     assert raw[gt].mean() > raw[~gt].mean() + 0.15
 
 
