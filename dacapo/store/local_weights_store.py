@@ -53,7 +53,9 @@ class LocalWeightsStore(WeightsStore):
                 f"(stored: {stored[-5:] if stored else 'none'}{' ...' if len(stored) > 5 else ''})"
             )
         # Our own files; they hold optimizer and numpy/python RNG states, not only tensors.
-        return torch.load(path, map_location=map_location, weights_only=False)
+        # mmap: tensors are paged in when used, so taking only the model from a checkpoint
+        # does not load its optimizer state (2x the model for Adam) into memory
+        return torch.load(path, map_location=map_location, weights_only=False, mmap=True)
 
     def iterations(self, run_name: str) -> list[int]:
         directory = self._checkpoints(run_name) / "iterations"
