@@ -50,4 +50,6 @@ def test_seed_tutorial_runs_unchanged(options, tmp_path):
     after = weights.retrieve_weights(trained, 1)["model"]
     assert start.keys() == after.keys()
     for key in start:
+        if "running_" in key or "num_batches_tracked" in key:
+            continue  # batch-norm statistics move with every training forward pass
         assert (start[key].float() - after[key].float()).abs().max() < 1e-3, key

@@ -133,7 +133,8 @@ class DatasetSpec:
         object.__setattr__(self, "gt_dataset", str(self.gt_dataset))
 
     def __str__(self) -> str:
-        return _clean(f"{self.raw_container.stem}_{self.gt_dataset}")
+        gt_dataset = re.sub(r"\[[^\]]*\]", "", self.gt_dataset)  # without a [class&list]
+        return _clean(f"{self.raw_container.stem}_{gt_dataset}")
 
 
 def generate_dataspec_from_csv(csv_path: Union[str, Path]) -> list[DatasetSpec]:
@@ -143,7 +144,7 @@ def generate_dataspec_from_csv(csv_path: Union[str, Path]) -> list[DatasetSpec]:
     csv_path = Path(csv_path).expanduser()
     if not csv_path.is_file():
         raise ConfigError(f"DataSplitGenerator: csv_path={csv_path} does not exist")
-    base = csv_path.parent
+    base = csv_path.parent.resolve()
     specs = []
     with open(csv_path, newline="") as f:
         for line, row in enumerate(csv.reader(f), start=1):

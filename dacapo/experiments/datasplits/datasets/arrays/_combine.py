@@ -34,10 +34,6 @@ def crop_data(array: Array, roi: Roi) -> da.Array:
     return array.data[slices]
 
 
-def open_sources(config: Any, field: str, configs: Sequence[Any]) -> list[Array]:
-    return [c.array("r") for c in configs]
-
-
 def common_roi(config: Any, field: str, arrays: Sequence[Array], names: Sequence[str]) -> Roi:
     """The intersection of the ROIs of ``arrays``, which must share voxel size and grid."""
     first = arrays[0]

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import glob
+import itertools
 import os
 import re
 from pathlib import Path
@@ -44,6 +45,8 @@ def tiff_files(config) -> list[str]:
 
 
 def _open_zarr(tif) -> Any:
+    """The first series (full resolution) through tifffile's zarr 2 interface (tifffile <
+    2025.5.21; newer versions need zarr 3 and raise here)."""
     import zarr
 
     store = tif.series[0].aszarr(level=0)
@@ -51,6 +54,55 @@ def _open_zarr(tif) -> Any:
     if isinstance(array, zarr.hierarchy.Group):  # pragma: no cover - tifffile versions differ
         array = array[sorted(array.array_keys())[0]]
     return array
+
+
+class _Pages:
+    """The first series read page by page (``TiffFile.asarray(key=...)``), without zarr: a
+    fallback where tifffile's zarr interface is unavailable. Chunks are whole pages."""
+
+    def __init__(self, tif):
+        series = tif.series[0]
+        self.tif = tif
+        self.shape = tuple(series.shape)
+        self.dtype = np.dtype(series.dtype)
+        page_shape = tuple(series.keyframe.shape)
+        lead = len(self.shape) - len(page_shape)
+        if lead > 0 and self.shape[lead:] == page_shape and int(np.prod(self.shape[:lead])) == len(series):
+            self.lead = lead
+            self.chunks = (1,) * lead + page_shape
+        else:  # a single page, or pages that do not tile the series simply: one chunk
+            self.lead = None
+            self.chunks = self.shape
+
+    def __getitem__(self, key) -> np.ndarray:
+        if self.lead is None:
+            return self.tif.series[0].asarray()[key]
+        lead_key, rest = key[: self.lead], key[self.lead :]
+        grids = [
+            list(range(n)[k]) if isinstance(k, slice) else [int(k)]
+            for k, n in zip(lead_key, self.shape)
+        ]
+        flat = [
+            int(np.ravel_multi_index(index, self.shape[: self.lead]))
+            for index in itertools.product(*grids)
+        ]
+        if not flat:
+            probe = np.empty(self.chunks[self.lead :], dtype=self.dtype)[rest]
+            out_shape = [len(g) for g, k in zip(grids, lead_key) if isinstance(k, slice)]
+            return np.empty(out_shape + list(probe.shape), dtype=self.dtype)
+        planes = [self.tif.asarray(series=0, key=i)[rest] for i in flat]
+        out = np.stack(planes).reshape([len(g) for g in grids] + list(planes[0].shape))
+        squeeze = tuple(i for i, k in enumerate(lead_key) if not isinstance(k, slice))
+        return out.squeeze(axis=squeeze) if squeeze else out
+
+
+def _open_file(tif) -> Any:
+    """An array-like over the first series of an open ``TiffFile``: tifffile's zarr interface
+    where it works (tile-level laziness), else page by page."""
+    try:
+        return _open_zarr(tif)
+    except Exception:
+        return _Pages(tif)
 
 
 class TiffReader:
@@ -64,10 +116,10 @@ class TiffReader:
         self._opened: Optional[tuple[int, Any, Any]] = None
         with tifffile.TiffFile(self.files[0]) as tif:
             series = tif.series[0]
-            zarray = _open_zarr(tif)
-            self.page_shape = tuple(zarray.shape)
-            self.dtype = np.dtype(zarray.dtype)
-            page_chunks = tuple(zarray.chunks)
+            array = _open_file(tif)
+            self.page_shape = tuple(array.shape)
+            self.dtype = np.dtype(array.dtype)
+            page_chunks = tuple(array.chunks)
             self.series_axes = str(series.axes)
         if len(self.files) == 1:
             self.shape = self.page_shape
@@ -90,17 +142,17 @@ class TiffReader:
             import tifffile
 
             tif = tifffile.TiffFile(self.files[0])
-            self._opened = (pid, tif, _open_zarr(tif))
+            self._opened = (pid, tif, _open_file(tif))
         return self._opened[2]
 
     def __getitem__(self, key) -> np.ndarray:
         if not isinstance(key, tuple):
             key = (key,)
+        key = key + (slice(None),) * (self.ndim - len(key))
         if len(self.files) == 1:
             return np.asarray(self._single()[key])
         import tifffile
 
-        key = key + (slice(None),) * (self.ndim - len(key))
         first, rest = key[0], key[1:]
         if isinstance(first, (int, np.integer)):
             indices, squeeze = [int(first)], True
@@ -109,13 +161,13 @@ class TiffReader:
         planes = []
         for index in indices:
             with tifffile.TiffFile(self.files[index]) as tif:
-                zarray = _open_zarr(tif)
-                if tuple(zarray.shape) != self.page_shape or zarray.dtype != self.dtype:
+                array = _open_file(tif)
+                if tuple(array.shape) != self.page_shape or array.dtype != self.dtype:
                     raise ValueError(
-                        f"TIFF file {self.files[index]} has shape {zarray.shape} {zarray.dtype}, "
+                        f"TIFF file {self.files[index]} has shape {array.shape} {array.dtype}, "
                         f"the first file {self.files[0]} {self.page_shape} {self.dtype}"
                     )
-                planes.append(np.asarray(zarray[rest]))
+                planes.append(np.asarray(array[rest]))
         if squeeze:
             return planes[0]
         if not planes:

@@ -218,10 +218,13 @@ def find_annotation_attrs(store, dataset: str) -> Optional[dict]:
     return None
 
 
-def multiscale_levels(store, dataset: str, n5: bool = False) -> list[tuple[str, Optional[list[int]]]]:
+def multiscale_levels(
+    store, dataset: str, n5: bool = False, numbered: bool = True
+) -> list[tuple[str, Optional[list[int]]]]:
     """The scale levels of a multiscale group as ``(array path, voxel size)`` pairs, finest
-    first: the OME-NGFF ``multiscales`` datasets in their order, else the arrays named
-    ``s0``, ``s1``, ... (voxel sizes from their own metadata; None where there is none)."""
+    first: the OME-NGFF ``multiscales`` datasets in their order, else (``numbered``) the
+    arrays named ``s0``, ``s1``, ... (voxel sizes from their own metadata; None where there
+    is none)."""
     dataset = normalize_dataset(dataset)
     levels: list[tuple[str, Optional[list[int]]]] = []
     for multiscale in _group_attrs(store, dataset).get("multiscales", []) or []:
@@ -235,6 +238,8 @@ def multiscale_levels(store, dataset: str, n5: bool = False) -> list[tuple[str, 
                 levels.append((candidate, read_metadata(store, candidate, attrs, n5)["voxel_size"]))
         if levels:
             return levels
+    if not numbered:
+        return levels
     try:
         group = zarr.open_group(store, path=dataset, mode="r")
         names = [k for k in group.array_keys() if re.fullmatch(r"s\d+", k)]
@@ -268,9 +273,9 @@ def open_zarr_array(config, mode: str = "r") -> Array:
     if not zarr.storage.contains_array(store, dataset):
         resolved = None
         if zarr.storage.contains_group(store, dataset):
-            # a multiscale group (OME-NGFF, or arrays s0, s1, ...): the level whose voxel size
-            # is config.voxel_size, else the first (highest resolution) level
-            levels = multiscale_levels(store, dataset, n5)
+            # an OME-NGFF multiscale group: the level whose voxel size is config.voxel_size,
+            # else the first (highest resolution) level
+            levels = multiscale_levels(store, dataset, n5, numbered=False)
             if levels and config.voxel_size is not None:
                 wanted = Coordinate(config.voxel_size)
                 matches = [p for p, v in levels if v is not None and Coordinate(v) == wanted]

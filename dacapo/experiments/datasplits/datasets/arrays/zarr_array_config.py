@@ -34,9 +34,8 @@ class ZarrArrayConfig(ArrayConfig):
     tools; as-is in zarr containers) or N5 ``pixelResolution``. Voxel size defaults to 1 and
     offset to 0. The dataset path may contain empty components (``labels//all``).
 
-    A multiscale group (OME-NGFF ``multiscales``, or arrays ``s0``, ``s1``, ...) opens the
-    level named in the path (``raw/s1``), else the level whose voxel size is ``voxel_size``,
-    else its first (highest resolution) level."""
+    An OME-NGFF multiscale group opens the level named in the path (``raw/s1``), else the
+    level whose voxel size is ``voxel_size``, else its first (highest resolution) level."""
 
     file_name: Path = help_field(
         "Path of the zarr or N5 container (a .n5 suffix or a root attributes.json means N5).",
