@@ -24,7 +24,8 @@ import logging
 import sys
 from pathlib import Path
 
-DEFAULT_SOURCE = Path("/work/shared/data/isbi2012")
+# the shared data folder beside the repository (../shared/data/isbi2012)
+DEFAULT_SOURCE = Path(__file__).resolve().parents[3] / "shared" / "data" / "isbi2012"
 CLASS_IDS = {"cell": [], "membrane": [0]}  # label ids: [] = any non-zero instance id
 VOXEL_SIZE = (50, 4, 4)
 
