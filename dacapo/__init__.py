@@ -8,11 +8,16 @@ from typing import Any
 
 __version__ = "0.1.0"
 
+# The entry points of the original API (``dacapo.train(...)``, ``dacapo.apply(...)``): their
+# modules import numpy and funlib.geometry at most; torch and friends load inside the calls.
+from .apply import apply  # noqa: E402,F401
+from .predict import predict  # noqa: E402,F401
+from .train import train, train_run  # noqa: E402,F401
+from .validate import validate, validate_run  # noqa: E402,F401
+
 _LAZY = {
     "Options": ("dacapo.options", "Options"),
     "options": ("dacapo.options", None),
-    "train": ("dacapo.train", "train"),
-    "train_run": ("dacapo.train", "train_run"),
 }
 
 

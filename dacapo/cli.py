@@ -14,6 +14,8 @@ class DacapoGroup(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise  # --help, usage errors: click's own handling (Exit is a RuntimeError)
         except EXPECTED_ERRORS as exc:
             if logging.getLogger().isEnabledFor(logging.DEBUG):
                 raise
@@ -60,6 +62,221 @@ def validate(run_name: str, iteration: int) -> None:
     scores = validate_fn(run_name, iteration)
     if scores is not None:
         click.echo(f"validated {run_name} at iteration {iteration}")
+
+
+# === blockwise: predict, apply, run-blockwise, segment-blockwise =================================
+# (owned by the blockwise issue; dacapo/predict.py, dacapo/apply.py, dacapo/blockwise/)
+
+
+def _extra_parameters(args) -> dict:
+    """``--name value`` pairs (and bare ``--flag``s) after the known options → parameters;
+    values are read as Python literals when they are (numbers, lists), else kept as strings."""
+    import ast
+
+    parameters = {}
+    index = 0
+    while index < len(args):
+        key = args[index]
+        if not key.startswith("--") or len(key) < 3:
+            raise click.UsageError(f"unexpected argument {key!r}: extra parameters are --name value")
+        name = key[2:].replace("-", "_")
+        if "=" in name:
+            name, value = name.split("=", 1)
+            index += 1
+        elif index + 1 < len(args) and not args[index + 1].startswith("--"):
+            value = args[index + 1]
+            index += 2
+        else:
+            parameters[name] = True
+            index += 1
+            continue
+        try:
+            parameters[name] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            parameters[name] = value
+    return parameters
+
+
+def _dtype(value):
+    import numpy as np
+
+    try:
+        return np.dtype(value)
+    except TypeError:
+        raise click.BadParameter(f"unknown dtype {value!r}") from None
+
+
+_ROI_HELP = "World units, as [begin:end, begin:end, ...], e.g. [0:800,0:800,0:800]."
+
+
+@cli.command()
+@click.option("-r", "--run-name", required=True, help="Name of a stored run config.")
+@click.option("-i", "--iteration", type=int, default=None, help="Checkpoint to predict with (default: the latest).")
+@click.option("-ic", "--input_container", "--input-container", "input_container", required=True,
+              type=click.Path(exists=True), help="Zarr/N5 container of the input.")
+@click.option("-id", "--input_dataset", "--input-dataset", "input_dataset", required=True, help="Dataset of the input in the container.")
+@click.option("-op", "--output_path", "--output-path", "output_path", required=True,
+              help="A directory (gets <input stem>.zarr), a container (out.zarr) or container/dataset.")
+@click.option("-roi", "--output_roi", "--output-roi", "output_roi", default=None,
+              help="Region to predict (default: the input less the model's context). " + _ROI_HELP)
+@click.option("-w", "--num_workers", "--num-workers", "num_workers", type=int, default=1, show_default=True,
+              help="Workers (the compute context of dacapo.yaml launches them).")
+@click.option("-dt", "--output_dtype", "--output-dtype", "output_dtype", default="float32", show_default=True,
+              help="float32 stores predictions as they are; uint8 stores [-1,1] as round(127x)+127, [0,1] as round(255x).")
+@click.option("-ow/-no-ow", "--overwrite/--no-overwrite", default=True, show_default="overwrite",
+              help="Replace an existing output that cannot be resumed (a finished or interrupted run of the same job is always resumed).")
+def predict(run_name, iteration, input_container, input_dataset, output_path, output_roi,
+            num_workers, output_dtype, overwrite):
+    """Predict a volume blockwise with a trained run (resumable)."""
+    from dacapo.predict import predict as predict_fn
+
+    output = predict_fn(
+        run_name, iteration, input_container, input_dataset, output_path,
+        output_roi=output_roi, num_workers=num_workers, output_dtype=_dtype(output_dtype),
+        overwrite=overwrite,
+    )
+    click.echo(f"prediction written to {output.container}/{output.dataset}")
+
+
+@cli.command()
+@click.option("-r", "--run-name", required=True, help="Name of a stored run config.")
+@click.option("-ic", "--input_container", "--input-container", "input_container", required=True,
+              type=click.Path(exists=True), help="Zarr/N5 container of the input.")
+@click.option("-id", "--input_dataset", "--input-dataset", "input_dataset", required=True, help="Dataset of the input in the container.")
+@click.option("-op", "--output_path", "--output-path", "output_path", required=True,
+              help="A directory (gets <input stem>.zarr) or a container (out.zarr).")
+@click.option("-vd", "--validation_dataset", "--validation-dataset", "validation_dataset", default=None,
+              help="Validation dataset whose best iteration/parameters to use (default: the only one).")
+@click.option("-c", "--criterion", default="best", show_default=True,
+              help="Criterion choosing iteration and parameters ('best': the evaluator's primary one).")
+@click.option("-i", "--iteration", type=int, default=None, help="Checkpoint to use instead of the best one.")
+@click.option("-p", "--parameters", default=None,
+              help="Post-processing parameters, e.g. 'threshold=0.25' or a sweep id (default: the best).")
+@click.option("-roi", "--roi", default=None, help="Region to process (default: the input less the model's context). " + _ROI_HELP)
+@click.option("-w", "--num_workers", "--num-workers", "num_workers", type=int, default=1, show_default=True,
+              help="Workers (the compute context of dacapo.yaml launches them).")
+@click.option("-dt", "--output_dtype", "--output-dtype", "output_dtype", default="uint8", show_default=True,
+              help="dtype of the stored prediction (uint8: [-1,1] as round(127x)+127, [0,1] as round(255x)).")
+@click.option("-ow/-no-ow", "--overwrite/--no-overwrite", default=True, show_default="overwrite",
+              help="Replace existing outputs that cannot be resumed.")
+def apply(run_name, input_container, input_dataset, output_path, validation_dataset, criterion,
+          iteration, parameters, roi, num_workers, output_dtype, overwrite):
+    """Predict and post-process a volume blockwise with a run's best (or chosen) weights and
+    parameters (resumable: a rerun computes only missing blocks)."""
+    from dacapo.apply import apply as apply_fn
+
+    output = apply_fn(
+        run_name, input_container, input_dataset, output_path,
+        validation_dataset=validation_dataset, criterion=criterion, iteration=iteration,
+        parameters=parameters, roi=roi, num_workers=num_workers,
+        output_dtype=_dtype(output_dtype), overwrite=overwrite,
+    )
+    click.echo(f"output written to {output.container}/{output.dataset}")
+
+
+@cli.command(
+    "run-blockwise",
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+)
+@click.option("-w", "--worker_file", "--worker-file", "worker_file", required=True,
+              help="Worker: a .py file or module defining process_block(block, **parameters) "
+                   "(and optionally setup(**parameters) returning extra keyword arguments).")
+@click.option("-tr", "--total_roi", "--total-roi", "total_roi", required=True, help="Total read ROI. " + _ROI_HELP)
+@click.option("-rr", "--read_roi_size", "--read-roi-size", "read_roi_size", required=True, help="Block read size, world units, e.g. [288,288,288].")
+@click.option("-wr", "--write_roi_size", "--write-roi-size", "write_roi_size", required=True, help="Block write size (centred in the read size).")
+@click.option("-nw", "--num_workers", "--num-workers", "num_workers", type=int, default=1, show_default=True)
+@click.option("-mr", "--max_retries", "--max-retries", "max_retries", type=int, default=2, show_default=True)
+@click.option("-t", "--timeout", type=float, default=None, help="Seconds per block before it is retried.")
+@click.option("-ow/-no-ow", "--overwrite/--no-overwrite", default=True, show_default="overwrite")
+@click.option("-co", "--channels_out", "--channels-out", "channels_out", type=int, default=None,
+              help="Channels of the output array created from --output_container/--output_dataset.")
+@click.option("-dt", "--output_dtype", "--output-dtype", "output_dtype", default=None,
+              help="dtype of the output array to create (with --output_container/--output_dataset).")
+@click.option("--read-write-conflict", is_flag=True, help="Never run blocks whose read and write ROIs overlap at once.")
+@click.pass_context
+def run_blockwise(ctx, worker_file, total_roi, read_roi_size, write_roi_size, num_workers,
+                  max_retries, timeout, overwrite, channels_out, output_dtype, read_write_conflict):
+    """Run a worker file over the blocks of a volume (extra --name value options are passed to
+    the worker as parameters, e.g. --input_container in.zarr --threshold 0.5)."""
+    from funlib.geometry import Roi
+
+    from dacapo.blockwise.scheduler import run_blockwise as run_blockwise_fn
+    from dacapo.predict import parse_coordinate, parse_roi
+
+    parameters = _extra_parameters(ctx.args)
+    read_size = parse_coordinate(read_roi_size)
+    write_size = parse_coordinate(write_roi_size)
+    context = (read_size - write_size) / 2
+    run_blockwise_fn(
+        worker_file, parse_roi(total_roi), Roi((0,) * len(read_size), read_size),
+        Roi(context, write_size), num_workers=num_workers, max_retries=max_retries,
+        timeout=timeout, overwrite=overwrite, channels_out=channels_out,
+        output_dtype=None if output_dtype is None else _dtype(output_dtype),
+        read_write_conflict=read_write_conflict, **parameters,
+    )
+    click.echo("done")
+
+
+@cli.command(
+    "segment-blockwise",
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+)
+@click.option("-sf", "--segment_function_file", "--segment-function-file", "segment_function_file", required=True,
+              help="A .py file or module defining segment_function(input_array, block, **parameters) "
+                   "returning the labels of block.read_roi (e.g. dacapo.blockwise.watershed_function).")
+@click.option("-tr", "--total_roi", "--total-roi", "total_roi", default=None,
+              help="Region to segment (default: the input's ROI). " + _ROI_HELP)
+@click.option("-rr", "--read_roi_size", "--read-roi-size", "read_roi_size", default=None,
+              help="Block read size (world units); its excess over the write size is the context.")
+@click.option("-wr", "--write_roi_size", "--write-roi-size", "write_roi_size", required=True, help="Block write size (world units).")
+@click.option("-c", "--context", default=None, help="Context around each block (world units), e.g. [64,64,64].")
+@click.option("-nw", "--num_workers", "--num-workers", "num_workers", type=int, default=1, show_default=True)
+@click.option("-mr", "--max_retries", "--max-retries", "max_retries", type=int, default=2, show_default=True)
+@click.option("-t", "--timeout", type=float, default=None, help="Seconds per block before it is retried.")
+@click.option("-ow/-no-ow", "--overwrite/--no-overwrite", default=True, show_default="overwrite")
+@click.option("-ic", "--input_container", "--input-container", "input_container", required=True, type=click.Path(exists=True))
+@click.option("-id", "--input_dataset", "--input-dataset", "input_dataset", required=True)
+@click.option("-oc", "--output_container", "--output-container", "output_container", required=True)
+@click.option("-od", "--output_dataset", "--output-dataset", "output_dataset", required=True)
+@click.option("--min-overlap", type=float, default=0.5, show_default=True,
+              help="Fragments of neighbouring blocks merge when they overlap by this fraction of the smaller.")
+@click.option("--keep-fragments", is_flag=True, help="Keep the per-block fragments after relabelling.")
+@click.pass_context
+def segment_blockwise(ctx, segment_function_file, total_roi, read_roi_size, write_roi_size,
+                      context, num_workers, max_retries, timeout, overwrite, input_container,
+                      input_dataset, output_container, output_dataset, min_overlap,
+                      keep_fragments):
+    """Segment a volume blockwise with instance ids consistent across blocks (extra --name
+    value options are passed to the segment function as parameters)."""
+    from funlib.geometry import Coordinate, Roi
+
+    from dacapo.blockwise.scheduler import as_array_config
+    from dacapo.blockwise.scheduler import segment_blockwise as segment_blockwise_fn
+    from dacapo.predict import parse_coordinate, parse_roi
+
+    parameters = _extra_parameters(ctx.args)
+    write_size = parse_coordinate(write_roi_size)
+    if context is not None:
+        context = parse_coordinate(context)
+    elif read_roi_size is not None:
+        context = (parse_coordinate(read_roi_size) - write_size) / 2
+    else:
+        context = Coordinate((0,) * len(write_size))
+    roi = parse_roi(total_roi)
+    if roi is None:
+        roi = as_array_config((input_container, input_dataset)).array("r").roi
+    segment_blockwise_fn(
+        segment_function_file, context, roi, None, Roi((0,) * len(write_size), write_size),
+        num_workers=num_workers, max_retries=max_retries, timeout=timeout,
+        input_array_identifier=(input_container, input_dataset),
+        output_array_identifier=(output_container, output_dataset),
+        parameters=parameters, overwrite=overwrite, min_overlap=min_overlap,
+        keep_fragments=keep_fragments,
+    )
+    click.echo(f"segmentation written to {output_container}/{output_dataset}")
+
+
+# === end of the blockwise section ==================================================================
 
 
 def main() -> None:  # pragma: no cover

@@ -171,23 +171,22 @@ def apply_and_score(run_config, data_dir: Path, base: Path) -> None:
     from dacapo.utils.arrays import open_array
     from dacapo.store.array_store import LocalArrayIdentifier
 
-    output = base / "apply_output.zarr"
-    apply(
+    output = apply(
         run_config.name,
         input_container=data_dir / "apply.zarr",
         input_dataset="raw",
-        output_path=output,
+        output_path=base / "apply_output.zarr",
         validation_dataset="validate",
         criterion="cell__dice",
         num_workers=1,
     )
     labels = open_array(LocalArrayIdentifier(data_dir / "apply.zarr", "labels"))
-    result = open_array(LocalArrayIdentifier(output, "output"))
+    result = open_array(output)
     roi = result.roi.intersect(labels.roi)
     predicted = np.asarray(result[roi]).squeeze() > 0
     truth = np.asarray(labels[roi]) > 0
     dice = 2 * (predicted & truth).sum() / max(1, predicted.sum() + truth.sum())
-    print(f"[apply] wrote {output} ({roi.shape / result.voxel_size} voxels); dice vs labels {dice:.3f}")
+    print(f"[apply] wrote {output.container}/{output.dataset} ({roi.shape / result.voxel_size} voxels); dice vs labels {dice:.3f}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,127 @@
+"""Blockwise post-processing of a prediction with a task's post-processor: ``PostProcessTask``.
+
+For post-processors whose output at a voxel depends on a bounded neighbourhood (thresholds,
+argmax: none at all), each block reads its write ROI grown by ``context`` from the prediction
+(decoded to the model's value range, see ``arrays.decode``), runs
+``post_processor.process(parameters, data)`` on it and writes the part inside the write ROI.
+Instance segmentations (whose ids must agree across blocks) go through ``segment_blockwise``'s
+tasks instead (see ``apply``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+from funlib.geometry import Coordinate, Roi
+
+from .arrays import array_attributes, crop, decode, open_output, prepare_output, write_cropped
+from .bookkeeping import Bookkeeping
+from .task import BlockwiseTask, WorkerContext
+
+_POST_PROCESSORS: dict = {}
+
+
+def post_processor_of(task_config):
+    """The post-processor of ``task_config`` (cached per process)."""
+    key = repr(task_config)
+    if key not in _POST_PROCESSORS:
+        _POST_PROCESSORS[key] = task_config.task_type(task_config).post_processor
+    return _POST_PROCESSORS[key]
+
+
+def read_prediction(array, roi: Roi) -> tuple[Roi, np.ndarray]:
+    """The prediction inside ``roi`` ∩ its ROI, decoded to float32: ``(roi read, data)``."""
+    roi = roi.intersect(array.roi)
+    return roi, decode(array[roi], array_attributes(array))
+
+
+def probe(post_processor, parameters, num_channels: int, dims: int):
+    """``(dtype, has_channels, num_channels)`` of the post-processor's output, from a tiny
+    input."""
+    data = np.zeros((num_channels,) + (6,) * dims, dtype=np.float32)
+    out = np.asarray(post_processor.process(parameters, data))
+    if out.ndim == dims + 1:
+        return out.dtype, True, int(out.shape[0])
+    if out.ndim == dims:
+        return out.dtype, False, None
+    raise ValueError(
+        f"{type(post_processor).__name__}.process returned {out.ndim} dimensions for a "
+        f"{dims}-dimensional prediction"
+    )
+
+
+class PostProcessTask(BlockwiseTask):
+    """Post-process ``prediction`` into ``output`` with ``task_config``'s post-processor."""
+
+    def __init__(
+        self,
+        task_config,
+        parameters,
+        prediction,
+        output,
+        output_roi: Roi,
+        voxel_size: Coordinate,
+        block_shape: Coordinate,
+        context: Coordinate,
+        output_dtype,
+        num_channels: Optional[int],
+        overwrite: bool = True,
+        task_id: str = "post_process",
+        upstream_tasks=(),
+        max_retries: int = 2,
+        timeout: Optional[float] = None,
+    ):
+        context = Coordinate(context)
+        super().__init__(
+            task_id,
+            total_roi=output_roi.grow(context, context),
+            read_roi=Roi(-context, Coordinate(block_shape) + context * 2),
+            write_roi=Roi((0,) * output_roi.dims, block_shape),
+            bookkeeping=Bookkeeping.for_array(output.container, output.dataset),
+            upstream_tasks=upstream_tasks,
+            max_retries=max_retries,
+            timeout=timeout,
+        )
+        self.task_config = task_config
+        self.parameters = parameters
+        self.prediction = prediction
+        self.output = output
+        self.output_roi = output_roi
+        self.voxel_size = Coordinate(voxel_size)
+        self.output_dtype = np.dtype(output_dtype)
+        self.num_channels = num_channels
+        self.overwrite = overwrite
+
+    def fingerprint(self) -> dict:
+        fingerprint = super().fingerprint()
+        fingerprint.update(
+            post_processor=repr(self.task_config),
+            parameters=repr(self.parameters),
+            prediction=[str(Path(self.prediction.container).resolve()), self.prediction.dataset],
+            output=[str(Path(self.output.container).resolve()), self.output.dataset],
+            dtype=str(self.output_dtype),
+        )
+        return fingerprint
+
+    def prepare(self, resume: bool) -> bool:
+        return prepare_output(
+            self.output, self.output_roi, self.voxel_size, self.num_channels, self.output_dtype,
+            self.block_shape, resume=resume, overwrite=self.overwrite,
+            attributes={"dacapo": {"parameters": str(self.parameters)}},
+        )
+
+    def setup(self, worker: WorkerContext) -> None:
+        self._resident_post_processor = post_processor_of(self.task_config)
+        self._resident_prediction = open_output(self.prediction, "r")
+        self._resident_output = open_output(self.output, "r+")
+
+    def process_block(self, block) -> None:
+        write = block.write_roi.intersect(self.output_roi)
+        if write.empty:
+            return
+        read, data = read_prediction(self._resident_prediction, block.read_roi)
+        result = np.asarray(self._resident_post_processor.process(self.parameters, data))
+        result = crop(result, read, write, self.voxel_size)
+        write_cropped(self._resident_output, write, result.astype(self.output_dtype, copy=False))

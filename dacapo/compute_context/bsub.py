@@ -1,0 +1,66 @@
+"""Workers as LSF jobs (``bsub``)."""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+import attrs
+
+from .compute_context import ComputeContext
+
+
+def _str_list(value) -> list:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        import shlex
+
+        return shlex.split(value)
+    return [str(v) for v in value]
+
+
+@attrs.frozen
+class Bsub(ComputeContext):
+    """Every worker is an LSF job: ``bsub -K -q QUEUE -n NUM_CPUS [-gpu num=NUM_GPUS] -J NAME
+    -o LOG.%J.out -e LOG.%J.err [-P BILLING] [EXTRA...] COMMAND...``. ``-K`` makes ``bsub`` wait
+    for the job and return its exit status (daisy restarts failed workers). The job inherits
+    the submitting environment (LSF's default), which carries daisy's ``DAISY_CONTEXT`` (the
+    scheduler's address) and the DaCapo options; the scheduler listens on every interface and
+    tells workers this host's address (``host`` overrides it)."""
+
+    queue: str = attrs.field(default="local", metadata={"help_text": "LSF queue (-q)"})
+    num_gpus: int = attrs.field(default=1, converter=int, metadata={"help_text": "GPUs per worker (-gpu num=N)"})
+    num_cpus: int = attrs.field(default=1, converter=int, metadata={"help_text": "CPU slots per worker (-n)"})
+    billing: Optional[str] = attrs.field(default=None, metadata={"help_text": "project to bill (-P)"})
+    job_name: str = attrs.field(default="dacapo", metadata={"help_text": "job name (-J)"})
+    wait: bool = attrs.field(default=True, converter=bool, metadata={"help_text": "bsub -K: wait for the job"})
+    extra_args: list = attrs.field(factory=list, converter=_str_list, metadata={"help_text": "more bsub arguments"})
+    host: Optional[str] = attrs.field(default=None, metadata={"help_text": "scheduler address workers connect to"})
+
+    @property
+    def device(self):
+        import torch
+
+        return torch.device("cuda" if self.num_gpus > 0 else "cpu")
+
+    @property
+    def scheduler_host(self) -> Optional[str]:
+        return self.host
+
+    def num_threads(self, num_workers: int) -> int:
+        return max(1, self.num_cpus)
+
+    def wrap_command(self, command: Sequence[str], *, job_name: Optional[str] = None,
+                     log_prefix: Optional[str] = None) -> list[str]:
+        wrapped = ["bsub"]
+        if self.wait:
+            wrapped.append("-K")
+        wrapped += ["-q", self.queue, "-n", str(self.num_cpus)]
+        if self.num_gpus > 0:
+            wrapped += ["-gpu", f"num={self.num_gpus}"]
+        wrapped += ["-J", job_name or self.job_name]
+        if log_prefix is not None:
+            wrapped += ["-o", f"{log_prefix}.%J.out", "-e", f"{log_prefix}.%J.err"]
+        if self.billing is not None:
+            wrapped += ["-P", str(self.billing)]
+        return wrapped + list(self.extra_args) + [str(c) for c in command]

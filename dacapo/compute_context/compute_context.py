@@ -1,0 +1,85 @@
+"""Base of the compute contexts: where and how blockwise workers run.
+
+A compute context is an immutable attrs config (selected in ``dacapo.yaml`` by
+``compute_context: {type: LocalTorch|Bsub|Slurm, config: {...}}``). It says
+
+- which torch ``device`` a worker uses,
+- whether workers are separate processes (``distribute_workers``),
+- how a worker command is launched (``wrap_command``: identity locally, ``bsub ...`` on LSF,
+  ``sbatch --wait ... --wrap`` or ``srun ...`` on SLURM) and runs it (``execute``),
+- which address workers use to reach the daisy scheduler (``scheduler_host``).
+
+Workers find the scheduler through daisy's ``DAISY_CONTEXT`` environment variable and see the
+same DaCapo options through ``Options.export_environment()``; ``execute`` passes both on.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+from typing import Mapping, Optional, Sequence
+
+import attrs
+
+
+def available_cpus() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@attrs.frozen
+class ComputeContext:
+    """Runs worker commands. Subclasses override ``device``, ``wrap_command`` and, for cluster
+    schedulers, ``distribute_workers`` and ``scheduler_host``."""
+
+    @property
+    def device(self):
+        """The ``torch.device`` workers compute on."""
+        raise NotImplementedError
+
+    @property
+    def distribute_workers(self) -> bool:
+        """Whether every worker is a separate process (always, on a cluster)."""
+        return True
+
+    @property
+    def scheduler_host(self) -> Optional[str]:
+        """Address workers connect to; ``None`` lets daisy detect one (listening on every
+        interface), ``"127.0.0.1"`` keeps the scheduler private to this machine."""
+        return None
+
+    def max_workers(self, num_workers: int) -> int:
+        """How many workers to start when ``num_workers`` are asked for."""
+        return max(1, int(num_workers))
+
+    def num_threads(self, num_workers: int) -> int:
+        """torch intra-op threads per worker."""
+        return max(1, available_cpus() // max(1, num_workers))
+
+    def wrap_command(self, command: Sequence[str], *, job_name: Optional[str] = None,
+                     log_prefix: Optional[str] = None) -> list[str]:
+        """The command line that runs ``command`` (a list of arguments) in this context."""
+        return [str(c) for c in command]
+
+    def command(self, command: Sequence[str], **kwargs) -> list[str]:
+        """Alias of ``wrap_command`` (the original DaCapo spells it ``_wrap_command``)."""
+        return self.wrap_command(command, **kwargs)
+
+    _wrap_command = command
+
+    def execute(self, command: Sequence[str], env: Optional[Mapping[str, str]] = None,
+                **kwargs) -> int:
+        """Run ``command`` wrapped for this context, wait for it, return its exit status.
+        ``env`` (default: this process's environment) gets the DaCapo options added."""
+        from dacapo.options import Options
+
+        full_env = dict(os.environ if env is None else env)
+        full_env.update(Options.export_environment())
+        return subprocess.run(self.wrap_command(command, **kwargs), env=full_env).returncode
+
+    @staticmethod
+    def shell_join(command: Sequence[str]) -> str:
+        return shlex.join([str(c) for c in command])
