@@ -153,17 +153,3 @@ def is_instance(kind: type, what: str, optional: bool = False):
 
     return validator
 
-
-def verify_source_then_open(config: Any) -> tuple[bool, str]:
-    """``verify()`` of a derived array config: its source verifies, then it opens."""
-    ok, message = config.source_array_config.verify()
-    if not ok:
-        return ok, message
-    try:
-        array = config.array("r")
-    except ConfigError as exc:
-        return False, str(exc)
-    return True, (
-        f"{type(config).__name__} {config.name!r}: {array.dtype} array, shape {array.shape}, "
-        f"voxel size {tuple(array.voxel_size)}"
-    )

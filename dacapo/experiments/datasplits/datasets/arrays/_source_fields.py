@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any
 
 from funlib.geometry import Coordinate, Roi
 
-from dacapo.config import ConfigError, check
+from dacapo.config import check
 
 from ._fields import _is_int
 from .array_config import ArrayConfig
@@ -38,18 +38,3 @@ is_array_config_list = check(
     "must be a non-empty list of array configs",
 )
 
-
-def verify_sources_then_open(config: Any, sources: Sequence[Any]) -> tuple[bool, str]:
-    """``verify()`` of an array config combining ``sources``: each verifies, then it opens."""
-    for source in sources:
-        ok, message = source.verify()
-        if not ok:
-            return ok, message
-    try:
-        array = config.array("r")
-    except ConfigError as exc:
-        return False, str(exc)
-    return True, (
-        f"{type(config).__name__} {config.name!r}: {array.dtype} array, shape {array.shape}, "
-        f"voxel size {tuple(array.voxel_size)}"
-    )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import attrs
 
-from dacapo.config import ConfigBase, help_field
+from dacapo.config import ConfigBase, ConfigError, help_field
 
 
 @attrs.frozen
@@ -15,3 +15,30 @@ class ArrayConfig(ConfigBase):
 
     def array(self, mode: str = "r"):
         raise NotImplementedError(f"{type(self).__name__}.array")
+
+    def sources(self) -> list[ArrayConfig]:
+        """The array configs this one is derived from (fields holding array configs, alone or
+        in lists and dicts)."""
+        sources = []
+        for field in attrs.fields(type(self)):
+            value = getattr(self, field.name)
+            values = value.values() if isinstance(value, dict) else value
+            for item in values if isinstance(values, (list, tuple, type({}.values()))) else [value]:
+                if isinstance(item, ArrayConfig):
+                    sources.append(item)
+        return sources
+
+    def verify(self) -> tuple[bool, str]:
+        """Every source verifies, then this array opens; the message describes it."""
+        for source in self.sources():
+            ok, message = source.verify()
+            if not ok:
+                return ok, message
+        try:
+            array = self.array("r")
+        except ConfigError as exc:
+            return False, str(exc)
+        return True, (
+            f"{type(self).__name__} {self.name!r}: {array.dtype} array, shape {array.shape}, "
+            f"voxel size {tuple(array.voxel_size)}, roi {array.roi}"
+        )

@@ -14,7 +14,7 @@ from .array_utils import derived
 def concat_array(config, mode: str = "r") -> Array:
     opened: dict[int, Array] = {}  # one runtime array per distinct source config
     arrays, names = [], []
-    for channel, source_config in zip(config.channels, config.source_configs):
+    for channel, source_config in zip(config.channels, config.sources()):
         key = id(source_config)
         if key not in opened:
             opened[key] = source_config.array("r")

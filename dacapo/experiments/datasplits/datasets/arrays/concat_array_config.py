@@ -7,7 +7,6 @@ import attrs
 from dacapo.config import ConfigError, check, help_field
 
 from ._fields import is_instance
-from ._source_fields import verify_sources_then_open
 from .array_config import ArrayConfig
 
 
@@ -82,8 +81,7 @@ class ConcatArrayConfig(ArrayConfig):
     def channel_names(self) -> list[str]:
         return list(self.channels)
 
-    @property
-    def source_configs(self) -> list[ArrayConfig]:
+    def sources(self) -> list[ArrayConfig]:
         """The configs actually used, one per channel."""
         return [self.source_array_configs.get(c, self.default_config) for c in self.channels]
 
@@ -92,5 +90,3 @@ class ConcatArrayConfig(ArrayConfig):
 
         return concat_array(self, mode)
 
-    def verify(self) -> tuple[bool, str]:
-        return verify_sources_then_open(self, self.source_configs)

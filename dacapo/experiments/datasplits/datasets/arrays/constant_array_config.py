@@ -4,7 +4,7 @@ import attrs
 
 from dacapo.config import check, help_field
 
-from ._fields import is_instance, verify_source_then_open
+from ._fields import is_instance
 from .array_config import ArrayConfig
 
 
@@ -29,5 +29,3 @@ class ConstantArrayConfig(ArrayConfig):
 
         return constant_array(self, self.constant)
 
-    def verify(self) -> tuple[bool, str]:
-        return verify_source_then_open(self)

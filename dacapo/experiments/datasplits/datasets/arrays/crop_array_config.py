@@ -5,7 +5,7 @@ from funlib.geometry import Roi
 
 from dacapo.config import check, help_field
 
-from ._fields import is_instance, verify_source_then_open
+from ._fields import is_instance
 from ._source_fields import to_roi
 from .array_config import ArrayConfig
 
@@ -32,5 +32,3 @@ class CropArrayConfig(ArrayConfig):
 
         return crop_array(self, mode)
 
-    def verify(self) -> tuple[bool, str]:
-        return verify_source_then_open(self)

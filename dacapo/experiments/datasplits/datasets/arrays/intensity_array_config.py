@@ -4,7 +4,7 @@ import attrs
 
 from dacapo.config import ConfigError, check, help_field
 
-from ._fields import is_instance, verify_source_then_open
+from ._fields import is_instance
 from .array_config import ArrayConfig
 
 
@@ -48,5 +48,3 @@ class IntensitiesArrayConfig(ArrayConfig):
 
         return intensities_array(self, mode)
 
-    def verify(self) -> tuple[bool, str]:
-        return verify_source_then_open(self)

@@ -4,7 +4,7 @@ import attrs
 
 from dacapo.config import help_field
 
-from ._fields import is_instance, verify_source_then_open
+from ._fields import is_instance
 from .array_config import ArrayConfig
 
 
@@ -24,5 +24,3 @@ class LogicalOrArrayConfig(ArrayConfig):
 
         return logical_or_array(self, mode)
 
-    def verify(self) -> tuple[bool, str]:
-        return verify_source_then_open(self)

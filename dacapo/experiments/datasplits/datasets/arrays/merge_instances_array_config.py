@@ -5,7 +5,7 @@ import attrs
 from dacapo.config import help_field
 
 from ._fields import to_list
-from ._source_fields import is_array_config_list, verify_sources_then_open
+from ._source_fields import is_array_config_list
 from .array_config import ArrayConfig
 
 
@@ -27,5 +27,3 @@ class MergeInstancesArrayConfig(ArrayConfig):
 
         return merge_instances_array(self, mode)
 
-    def verify(self) -> tuple[bool, str]:
-        return verify_sources_then_open(self, self.source_array_configs)

@@ -4,7 +4,7 @@ import attrs
 
 from dacapo.config import help_field
 
-from ._fields import is_groupings, is_instance, to_groupings, verify_source_then_open
+from ._fields import is_groupings, is_instance, to_groupings
 from .array_config import ArrayConfig
 
 _is_array_config = is_instance(ArrayConfig, "an array config")
@@ -41,5 +41,3 @@ class MissingAnnotationsMaskConfig(ArrayConfig):
 
         return missing_annotations_mask(self, mode)
 
-    def verify(self) -> tuple[bool, str]:
-        return verify_source_then_open(self)

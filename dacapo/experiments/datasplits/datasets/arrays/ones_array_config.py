@@ -4,7 +4,7 @@ import attrs
 
 from dacapo.config import help_field
 
-from ._fields import is_instance, verify_source_then_open
+from ._fields import is_instance
 from .array_config import ArrayConfig
 
 
@@ -23,5 +23,3 @@ class OnesArrayConfig(ArrayConfig):
 
         return constant_array(self, 1)
 
-    def verify(self) -> tuple[bool, str]:
-        return verify_source_then_open(self)

@@ -7,7 +7,7 @@ from funlib.geometry import Coordinate
 
 from dacapo.config import ConfigError, check, help_field
 
-from ._fields import is_instance, is_non_negative_coordinate, to_coordinate, verify_source_then_open
+from ._fields import is_instance, is_non_negative_coordinate, to_coordinate
 from .array_config import ArrayConfig
 
 _is_array_config = is_instance(ArrayConfig, "an array config")
@@ -66,5 +66,3 @@ class ResampledArrayConfig(ArrayConfig):
 
         return resampled_array(self, mode)
 
-    def verify(self) -> tuple[bool, str]:
-        return verify_source_then_open(self)

@@ -82,12 +82,3 @@ class TiffArrayConfig(ArrayConfig):
 
         return open_tiff_array(self, mode)
 
-    def verify(self) -> tuple[bool, str]:
-        try:
-            array = self.array("r")
-        except ConfigError as exc:
-            return False, str(exc)
-        return True, (
-            f"{type(self).__name__} {self.name!r}: {array.dtype} array, shape {array.shape}, "
-            f"voxel size {tuple(array.voxel_size)}, roi {array.roi}"
-        )

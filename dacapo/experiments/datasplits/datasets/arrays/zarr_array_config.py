@@ -6,7 +6,7 @@ from typing import Optional
 import attrs
 from funlib.geometry import Coordinate
 
-from dacapo.config import ConfigError, check, help_field
+from dacapo.config import check, help_field
 
 from ._fields import (
     is_coordinate,
@@ -83,12 +83,3 @@ class ZarrArrayConfig(ArrayConfig):
 
         return open_zarr_array(self, mode)
 
-    def verify(self) -> tuple[bool, str]:
-        try:
-            array = self.array("r")
-        except ConfigError as exc:
-            return False, str(exc)
-        return True, (
-            f"{type(self).__name__} {self.name!r}: {array.dtype} array, shape {array.shape}, "
-            f"voxel size {array.voxel_size}, roi {array.roi}"
-        )
