@@ -1,7 +1,12 @@
-"""The seed tutorial's datasplit block (seeds/000, copied unchanged but for the two container
-paths) against ``write_tutorial_layout`` data; RawGTDataset and TrainValidateDataSplit."""
+"""The seed tutorial's datasplit block (examples/tutorial/tutorial.py: seeds/000 unchanged but for
+the container paths) against ``write_tutorial_layout`` data; RawGTDataset and
+TrainValidateDataSplit."""
 
 from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,208 +16,35 @@ from dacapo.config import ConfigError
 from dacapo.store.converter import structure, unstructure
 
 
-def tutorial_datasplit_config(RAW_CONTAINER, GT_CONTAINER):
-    # --- copied from the seed tutorial ---------------------------------------------------------
-    from dacapo.experiments.datasplits.datasets.arrays import (
-        BinarizeArrayConfig,
-        IntensitiesArrayConfig,
-        MissingAnnotationsMaskConfig,
-        ResampledArrayConfig,
-        ZarrArrayConfig,
-    )
-    from dacapo.experiments.datasplits import TrainValidateDataSplitConfig
-    from dacapo.experiments.datasplits.datasets import RawGTDatasetConfig
-    from pathlib import PosixPath
+TUTORIAL_DIR = Path(__file__).resolve().parents[2] / "examples" / "tutorial"
 
-    datasplit_config = TrainValidateDataSplitConfig(
-        name="example_jrc_mus-livers_peroxisome_8nm",
-        train_configs=[
-            RawGTDatasetConfig(
-                name="jrc_mus-liver_124_peroxisome_8nm",
-                weight=1,
-                raw_config=IntensitiesArrayConfig(
-                    name="jrc_mus-liver_s1_raw",
-                    source_array_config=ZarrArrayConfig(
-                        name="jrc_mus-liver_raw_uint8",
-                        file_name=PosixPath(
-                            RAW_CONTAINER
-                        ),
-                        dataset="volumes/raw/s1",
-                        snap_to_grid=(16, 16, 16),
-                        axes=None,
-                    ),
-                    min=0.0,
-                    max=255.0,
-                ),
-                gt_config=BinarizeArrayConfig(
-                    name="jrc_mus-liver_124_peroxisome_8nm_gt",
-                    source_array_config=ResampledArrayConfig(
-                        name="jrc_mus-liver_124_gt_resampled_8nm",
-                        source_array_config=ZarrArrayConfig(
-                            name="jrc_mus-liver_124_gt",
-                            file_name=PosixPath(
-                                GT_CONTAINER
-                            ),
-                            dataset="volumes/groundtruth/crop124/labels//all",
-                            snap_to_grid=(16, 16, 16),
-                            axes=None,
-                        ),
-                        upsample=(0, 0, 0),
-                        downsample=(2, 2, 2),
-                        interp_order=False,
-                    ),
-                    groupings=[("peroxisome", [47, 48])],
-                    background=0,
-                ),
-                mask_config=MissingAnnotationsMaskConfig(
-                    name="jrc_mus-liver_124_peroxisome_8nm_mask",
-                    source_array_config=ResampledArrayConfig(
-                        name="jrc_mus-liver_124_gt_resampled_8nm",
-                        source_array_config=ZarrArrayConfig(
-                            name="jrc_mus-liver_124_gt",
-                            file_name=PosixPath(
-                                GT_CONTAINER
-                            ),
-                            dataset="volumes/groundtruth/crop124/labels//all",
-                            snap_to_grid=(16, 16, 16),
-                            axes=None,
-                        ),
-                        upsample=(0, 0, 0),
-                        downsample=(2, 2, 2),
-                        interp_order=False,
-                    ),
-                    groupings=[("peroxisome", [47, 48])],
-                ),
-                sample_points=None,
-            ),
-            RawGTDatasetConfig(
-                name="jrc_mus-liver_125_peroxisome_8nm",
-                weight=1,
-                raw_config=IntensitiesArrayConfig(
-                    name="jrc_mus-liver_s1_raw",
-                    source_array_config=ZarrArrayConfig(
-                        name="jrc_mus-liver_raw_uint8",
-                        file_name=PosixPath(
-                            RAW_CONTAINER
-                        ),
-                        dataset="volumes/raw/s1",
-                        snap_to_grid=(16, 16, 16),
-                        axes=None,
-                    ),
-                    min=0.0,
-                    max=255.0,
-                ),
-                gt_config=BinarizeArrayConfig(
-                    name="jrc_mus-liver_125_peroxisome_8nm_gt",
-                    source_array_config=ResampledArrayConfig(
-                        name="jrc_mus-liver_125_gt_resampled_8nm",
-                        source_array_config=ZarrArrayConfig(
-                            name="jrc_mus-liver_125_gt",
-                            file_name=PosixPath(
-                                GT_CONTAINER
-                            ),
-                            dataset="volumes/groundtruth/crop125/labels//all",
-                            snap_to_grid=(16, 16, 16),
-                            axes=None,
-                        ),
-                        upsample=(0, 0, 0),
-                        downsample=(2, 2, 2),
-                        interp_order=False,
-                    ),
-                    groupings=[("peroxisome", [47, 48])],
-                    background=0,
-                ),
-                mask_config=MissingAnnotationsMaskConfig(
-                    name="jrc_mus-liver_125_peroxisome_8nm_mask",
-                    source_array_config=ResampledArrayConfig(
-                        name="jrc_mus-liver_125_gt_resampled_8nm",
-                        source_array_config=ZarrArrayConfig(
-                            name="jrc_mus-liver_125_gt",
-                            file_name=PosixPath(
-                                GT_CONTAINER
-                            ),
-                            dataset="volumes/groundtruth/crop125/labels//all",
-                            snap_to_grid=(16, 16, 16),
-                            axes=None,
-                        ),
-                        upsample=(0, 0, 0),
-                        downsample=(2, 2, 2),
-                        interp_order=False,
-                    ),
-                    groupings=[("peroxisome", [47, 48])],
-                ),
-                sample_points=None,
-            ),
-        ],
-        validate_configs=[
-            RawGTDatasetConfig(
-                name="jrc_mus-liver_145_peroxisome_8nm",
-                weight=1,
-                raw_config=IntensitiesArrayConfig(
-                    name="jrc_mus-liver_s1_raw",
-                    source_array_config=ZarrArrayConfig(
-                        name="jrc_mus-liver_raw_uint8",
-                        file_name=PosixPath(
-                            RAW_CONTAINER
-                        ),
-                        dataset="volumes/raw/s1",
-                        snap_to_grid=(16, 16, 16),
-                        axes=None,
-                    ),
-                    min=0.0,
-                    max=255.0,
-                ),
-                gt_config=BinarizeArrayConfig(
-                    name="jrc_mus-liver_145_peroxisome_8nm_gt",
-                    source_array_config=ResampledArrayConfig(
-                        name="jrc_mus-liver_145_gt_resampled_8nm",
-                        source_array_config=ZarrArrayConfig(
-                            name="jrc_mus-liver_145_gt",
-                            file_name=PosixPath(
-                                GT_CONTAINER
-                            ),
-                            dataset="volumes/groundtruth/crop145/labels//all",
-                            snap_to_grid=(16, 16, 16),
-                            axes=None,
-                        ),
-                        upsample=(0, 0, 0),
-                        downsample=(2, 2, 2),
-                        interp_order=False,
-                    ),
-                    groupings=[("peroxisome", [47, 48])],
-                    background=0,
-                ),
-                mask_config=MissingAnnotationsMaskConfig(
-                    name="jrc_mus-liver_145_peroxisome_8nm_mask",
-                    source_array_config=ResampledArrayConfig(
-                        name="jrc_mus-liver_145_gt_resampled_8nm",
-                        source_array_config=ZarrArrayConfig(
-                            name="jrc_mus-liver_145_gt",
-                            file_name=PosixPath(
-                                GT_CONTAINER
-                            ),
-                            dataset="volumes/groundtruth/crop145/labels//all",
-                            snap_to_grid=(16, 16, 16),
-                            axes=None,
-                        ),
-                        upsample=(0, 0, 0),
-                        downsample=(2, 2, 2),
-                        interp_order=False,
-                    ),
-                    groupings=[("peroxisome", [47, 48])],
-                ),
-                sample_points=None,
-            )
-        ],
+
+def tutorial_datasplit_config(raw_container, gt_container, runs_dir):
+    """The datasplit of examples/tutorial/tutorial.py (the seed's code), built by running its
+    config section; the configs it stores go to ``runs_dir``."""
+    spec = importlib.util.spec_from_file_location("tutorial_setup04", TUTORIAL_DIR / "setup04.py")
+    setup04 = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(setup04)
+    saved = {k: os.environ.get(k) for k in ("DACAPO_RUNS_BASE_DIR", "DACAPO_TYPE", "DACAPO_OPTIONS_FILE")}
+    os.environ.update(
+        DACAPO_RUNS_BASE_DIR=str(runs_dir), DACAPO_TYPE="files",
+        DACAPO_OPTIONS_FILE=str(Path(runs_dir) / "none.yaml"),
     )
-    # --- end of the copy -----------------------------------------------------------------------
-    return datasplit_config
+    try:
+        return setup04.tutorial_configs(raw_container, gt_container)["datasplit_config"]
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 @pytest.fixture(scope="module")
-def tutorial(tutorial_layout):
+def tutorial(tutorial_layout, tmp_path_factory):
     config = tutorial_datasplit_config(
-        str(tutorial_layout.raw_container), str(tutorial_layout.gt_container)
+        str(tutorial_layout.raw_container), str(tutorial_layout.gt_container),
+        tmp_path_factory.mktemp("runs"),
     )
     return tutorial_layout, config
 
@@ -303,7 +135,7 @@ def test_unannotated_crop_is_masked(tmp_path):
         raw_shape=(32, 32, 32),
         crops=[CropSpec(7, offset=(64, 64, 64), shape=(32, 32, 32), annotated=(3, 4))],
     )
-    config = tutorial_datasplit_config(str(layout.raw_container), str(layout.gt_container))
+    config = tutorial_datasplit_config(str(layout.raw_container), str(layout.gt_container), tmp_path / "runs")
     dataset_config = config.train_configs[0]
     import attrs
 
