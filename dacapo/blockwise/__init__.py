@@ -2,7 +2,8 @@
 post-processing, user worker and segment functions, and consistent instance ids across blocks.
 Completed blocks are recorded next to each output, so every job resumes after a crash."""
 
-from importlib import import_module
+from dacapo.utils.lazy import lazy_exports
+
 
 _LAZY = {
     "BlockwiseTask": "dacapo.blockwise.task",
@@ -27,12 +28,4 @@ _LAZY = {
 
 __all__ = list(_LAZY)
 
-
-def __getattr__(name):
-    if name in _LAZY:
-        return getattr(import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(list(globals()) + list(_LAZY))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

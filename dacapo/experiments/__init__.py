@@ -1,8 +1,7 @@
 """Configs and their runtime counterparts. Attribute access is lazy so that importing a config
 does not import torch."""
 
-from importlib import import_module
-from typing import Any
+from dacapo.utils.lazy import lazy_exports
 
 from .run_config import RunConfig  # noqa: F401
 
@@ -15,8 +14,4 @@ _LAZY = {
     "ValidationScores": "dacapo.experiments.validation_scores",
 }
 
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'dacapo.experiments' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

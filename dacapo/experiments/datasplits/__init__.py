@@ -2,6 +2,7 @@ from .datasplit_config import DataSplitConfig  # noqa: F401
 from .dummy_datasplit_config import DummyDataSplitConfig  # noqa: F401
 from .simple_datasplit_config import SimpleDataSplitConfig  # noqa: F401
 from .train_validate_datasplit_config import TrainValidateDataSplitConfig  # noqa: F401
+from dacapo.utils.lazy import lazy_exports
 
 _LAZY = {
     "DataSplit": "dacapo.experiments.datasplits.datasplit",
@@ -14,10 +15,4 @@ _LAZY = {
     "generate_dataspec_from_csv": "dacapo.experiments.datasplits.datasplit_generator",
 }
 
-
-def __getattr__(name):
-    if name in _LAZY:
-        from importlib import import_module
-
-        return getattr(import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

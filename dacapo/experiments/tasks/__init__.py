@@ -9,6 +9,7 @@ from .inner_distance_task_config import InnerDistanceTaskConfig  # noqa: F401
 from .one_hot_task_config import OneHotTaskConfig  # noqa: F401
 from .pretrained_task_config import PretrainedTaskConfig  # noqa: F401
 from .task_config import TaskConfig  # noqa: F401
+from dacapo.utils.lazy import lazy_exports
 
 _LAZY = {
     "Task": "dacapo.experiments.tasks.task",
@@ -33,14 +34,4 @@ __all__ = [
     *_LAZY,
 ]
 
-
-def __getattr__(name):
-    if name in _LAZY:
-        from importlib import import_module
-
-        return getattr(import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(list(globals()) + list(_LAZY))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

@@ -3,6 +3,7 @@
 from . import gp_augments  # noqa: F401
 from .gunpowder_trainer_config import GunpowderTrainerConfig  # noqa: F401
 from .trainer_config import TrainerConfig  # noqa: F401
+from dacapo.utils.lazy import lazy_exports
 
 _LAZY = {
     "Trainer": "dacapo.experiments.trainers.trainer",
@@ -11,10 +12,4 @@ _LAZY = {
 
 __all__ = ["TrainerConfig", "Trainer", "GunpowderTrainerConfig", "GunpowderTrainer"]
 
-
-def __getattr__(name):
-    if name in _LAZY:
-        from importlib import import_module
-
-        return getattr(import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

@@ -2,6 +2,7 @@ from .dataset_config import DatasetConfig  # noqa: F401
 from .dummy_dataset_config import DummyDatasetConfig  # noqa: F401
 from .raw_gt_dataset_config import RawGTDatasetConfig  # noqa: F401
 from .simple_dataset_config import SimpleDatasetConfig  # noqa: F401
+from dacapo.utils.lazy import lazy_exports
 
 _LAZY = {
     "Dataset": "dacapo.experiments.datasplits.datasets.dataset",
@@ -10,10 +11,4 @@ _LAZY = {
     "SimpleDataset": "dacapo.experiments.datasplits.datasets.simple_dataset",
 }
 
-
-def __getattr__(name):
-    if name in _LAZY:
-        from importlib import import_module
-
-        return getattr(import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

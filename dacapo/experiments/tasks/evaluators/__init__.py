@@ -1,5 +1,7 @@
 """Evaluators and their scores (criteria know whether higher is better)."""
 
+from dacapo.utils.lazy import lazy_exports
+
 _M = "dacapo.experiments.tasks.evaluators."
 _LAZY = {
     "Evaluator": _M + "evaluator",
@@ -16,14 +18,4 @@ _LAZY = {
 
 __all__ = list(_LAZY)
 
-
-def __getattr__(name):
-    if name in _LAZY:
-        from importlib import import_module
-
-        return getattr(import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(list(globals()) + list(_LAZY))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

@@ -1,5 +1,7 @@
 """Post-processors and their parameter sweeps."""
 
+from dacapo.utils.lazy import lazy_exports
+
 _LAZY = {
     "PostProcessor": "dacapo.experiments.tasks.post_processors.post_processor",
     "PostProcessorParameters": "dacapo.experiments.tasks.post_processors.post_processor_parameters",
@@ -27,14 +29,4 @@ _LAZY = {
 
 __all__ = list(_LAZY)
 
-
-def __getattr__(name):
-    if name in _LAZY:
-        from importlib import import_module
-
-        return getattr(import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(list(globals()) + list(_LAZY))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
