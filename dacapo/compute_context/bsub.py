@@ -6,7 +6,7 @@ from typing import Optional, Sequence
 
 import attrs
 
-from .compute_context import ComputeContext
+from .compute_context import ClusterContext
 
 
 def _str_list(value) -> list:
@@ -20,7 +20,7 @@ def _str_list(value) -> list:
 
 
 @attrs.frozen
-class Bsub(ComputeContext):
+class Bsub(ClusterContext):
     """Every worker is an LSF job: ``bsub -K -q QUEUE -n NUM_CPUS [-gpu num=NUM_GPUS] -J NAME
     -o LOG.%J.out -e LOG.%J.err [-P BILLING] [EXTRA...] COMMAND...``. ``-K`` makes ``bsub`` wait
     for the job and return its exit status (daisy restarts failed workers). The job inherits
@@ -36,19 +36,6 @@ class Bsub(ComputeContext):
     wait: bool = attrs.field(default=True, converter=bool, metadata={"help_text": "bsub -K: wait for the job"})
     extra_args: list = attrs.field(factory=list, converter=_str_list, metadata={"help_text": "more bsub arguments"})
     host: Optional[str] = attrs.field(default=None, metadata={"help_text": "scheduler address workers connect to"})
-
-    @property
-    def device(self):
-        import torch
-
-        return torch.device("cuda" if self.num_gpus > 0 else "cpu")
-
-    @property
-    def scheduler_host(self) -> Optional[str]:
-        return self.host
-
-    def num_threads(self, num_workers: int) -> int:
-        return max(1, self.num_cpus)
 
     def wrap_command(self, command: Sequence[str], *, job_name: Optional[str] = None,
                      log_prefix: Optional[str] = None) -> list[str]:

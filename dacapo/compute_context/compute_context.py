@@ -83,3 +83,21 @@ class ComputeContext:
     @staticmethod
     def shell_join(command: Sequence[str]) -> str:
         return shlex.join([str(c) for c in command])
+
+
+class ClusterContext(ComputeContext):
+    """Shared by the cluster schedulers (``Bsub``, ``Slurm``): attrs subclasses with ``num_gpus``,
+    ``num_cpus`` and ``host`` fields; every worker is its own job."""
+
+    @property
+    def device(self):
+        import torch
+
+        return torch.device("cuda" if self.num_gpus > 0 else "cpu")
+
+    @property
+    def scheduler_host(self) -> Optional[str]:
+        return self.host
+
+    def num_threads(self, num_workers: int) -> int:
+        return max(1, self.num_cpus)

@@ -7,13 +7,13 @@ from typing import Optional, Sequence
 import attrs
 
 from .bsub import _str_list
-from .compute_context import ComputeContext
+from .compute_context import ClusterContext
 
 _LAUNCHERS = ("sbatch", "srun")
 
 
 @attrs.frozen
-class Slurm(ComputeContext):
+class Slurm(ClusterContext):
     """Every worker is a SLURM job. With ``launcher="sbatch"`` (default):
     ``sbatch --wait --parsable --job-name=NAME [--partition=P] --ntasks=1 --cpus-per-task=N
     [--gres=gpu:G] [--mem=M] [--time=T] [--account=A] [--qos=Q] [--constraint=C]
@@ -41,19 +41,6 @@ class Slurm(ComputeContext):
     )
     extra_args: list = attrs.field(factory=list, converter=_str_list, metadata={"help_text": "more sbatch/srun arguments"})
     host: Optional[str] = attrs.field(default=None, metadata={"help_text": "scheduler address workers connect to"})
-
-    @property
-    def device(self):
-        import torch
-
-        return torch.device("cuda" if self.num_gpus > 0 else "cpu")
-
-    @property
-    def scheduler_host(self) -> Optional[str]:
-        return self.host
-
-    def num_threads(self, num_workers: int) -> int:
-        return max(1, self.num_cpus)
 
     def resource_args(self, job_name: Optional[str] = None, log_prefix: Optional[str] = None) -> list[str]:
         args = [f"--job-name={job_name or self.job_name}"]
