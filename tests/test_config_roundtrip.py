@@ -44,7 +44,12 @@ CLASS_STRATEGIES: dict[str, st.SearchStrategy] = {
     # its channels and the keys of its sources must agree (see concat_array_configs below)
     "ConcatArrayConfig": st.deferred(lambda: concat_array_configs()),
 }
-FIELD_STRATEGIES: dict[tuple[str, str], st.SearchStrategy] = {}
+FIELD_STRATEGIES: dict[tuple[str, str], st.SearchStrategy] = {
+    # an import path 'package.module:ClassName' (imported only when the architecture is built)
+    ("TorchModuleArchitectureConfig", "module"): st.from_regex(
+        r"[a-z_][a-z0-9_]{0,8}(\.[a-z_][a-z0-9_]{0,8}){0,2}:[A-Z][A-Za-z0-9_]{0,10}", fullmatch=True
+    ),
+}
 # Fields whose valid values are rare: {("ClassName", "field"): dims -> candidate values}. While the
 # ConfigError of a drawn config names "<field>=", the candidates are tried in turn (from a drawn
 # start).

@@ -142,12 +142,12 @@ def test_dataset_and_datasplit_field_errors():
 
 
 def test_config_modules_import_light():
+    # the time itself is measured by benchmarks/bench_import.py; here: nothing heavy is loaded
     code = (
-        "import sys, time; t = time.perf_counter();"
+        "import sys;"
         "import dacapo.experiments.datasplits.datasets.arrays, dacapo.experiments.datasplits;"
         "heavy = [m for m in ('dask', 'zarr', 'torch', 'funlib.persistence', 'scipy') if m in sys.modules];"
-        "assert not heavy, heavy; print(time.perf_counter() - t)"
+        "assert not heavy, heavy"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    assert float(result.stdout) < 0.5

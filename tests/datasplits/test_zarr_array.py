@@ -235,11 +235,3 @@ def test_reads_only_needed_chunks(tmp_path, chunk_reads, suffix):
     np.testing.assert_array_equal(array[roi], data[50:70, 50:70, 50:70])
     assert 0 < len(chunk_reads.keys) <= 8, chunk_reads.keys
     assert chunk_reads.count <= 8
-
-
-def test_zarr_v3_container_error(tmp_path):
-    (tmp_path / "v3.zarr" / "raw").mkdir(parents=True)
-    (tmp_path / "v3.zarr" / "zarr.json").write_text('{"zarr_format": 3, "node_type": "group"}')
-    (tmp_path / "v3.zarr" / "raw" / "zarr.json").write_text('{"zarr_format": 3, "node_type": "array"}')
-    with pytest.raises(ConfigError, match=r"^ZarrArrayConfig 'raw': file_name=.*zarr v3"):
-        ZarrArrayConfig("raw", tmp_path / "v3.zarr", "raw").array()

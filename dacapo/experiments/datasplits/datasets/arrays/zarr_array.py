@@ -1,4 +1,4 @@
-"""Runtime of ``ZarrArrayConfig``: open a zarr v2 / N5 dataset as a lazy funlib ``Array``."""
+"""Runtime of ``ZarrArrayConfig``: open a zarr v2 / v3 / N5 dataset as a lazy funlib ``Array``."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ import warnings
 from pathlib import Path
 from typing import Any, Optional
 
-import dask.array as da
 import zarr
 from funlib.geometry import Coordinate, Roi
 from funlib.persistence import Array
 
 from ._fields import config_error
+from ._zarr_v3 import V3Nodes, is_v3
 from .array_utils import axis_types, make_array
 
 logger = logging.getLogger(__name__)
@@ -47,21 +47,47 @@ def normalize_dataset(dataset: str) -> str:
     return "/".join(part for part in str(dataset).split("/") if part)
 
 
-def _children(store, path: str) -> list[str]:
-    try:
-        group = zarr.open_group(store, path=path, mode="r")
-        return sorted(group.array_keys()) + sorted(k + "/" for k in group.group_keys())
-    except Exception:
-        return []
+class ZarrNodes:
+    """The groups and arrays of a zarr v2 / N5 store (``V3Nodes`` is the zarr v3 counterpart)."""
+
+    def __init__(self, store):
+        self.store = store
+
+    def is_array(self, path: str) -> bool:
+        return zarr.storage.contains_array(self.store, path)
+
+    def is_group(self, path: str) -> bool:
+        return not path or zarr.storage.contains_group(self.store, path)
+
+    def attrs(self, path: str) -> dict:
+        try:
+            if self.is_array(path):
+                return dict(zarr.open_array(self.store, path=path, mode="r").attrs)
+            if self.is_group(path):
+                return dict(zarr.open_group(self.store, path=path, mode="r").attrs)
+        except Exception:
+            pass
+        return {}
+
+    def children(self, path: str) -> list[str]:
+        try:
+            group = zarr.open_group(self.store, path=path, mode="r")
+            return sorted(group.array_keys()) + sorted(k + "/" for k in group.group_keys())
+        except Exception:
+            return []
 
 
-def _missing_dataset_message(store, dataset: str) -> str:
+def as_nodes(store):
+    return store if isinstance(store, (ZarrNodes, V3Nodes)) else ZarrNodes(store)
+
+
+def _missing_dataset_message(nodes, dataset: str) -> str:
     parts = dataset.split("/")
     # the deepest existing group, to tell the user what is there
     for depth in range(len(parts) - 1, -1, -1):
         parent = "/".join(parts[:depth])
-        if depth == 0 or zarr.storage.contains_group(store, parent):
-            children = _children(store, parent)
+        if depth == 0 or nodes.is_group(parent):
+            children = nodes.children(parent)
             listing = ", ".join(children[:12]) + (", ..." if len(children) > 12 else "")
             where = f"'{parent}'" if parent else "the container root"
             return f"not found (in {where}: {listing or 'nothing'})"
@@ -84,22 +110,17 @@ def _ints(values: Any) -> Optional[list[int]]:
     return out
 
 
-def _group_attrs(store, path: str) -> dict:
-    if not path or zarr.storage.contains_group(store, path):
-        try:
-            return dict(zarr.open_group(store, path=path, mode="r").attrs)
-        except Exception:
-            return {}
-    return {}
+def _group_attrs(nodes, path: str) -> dict:
+    return nodes.attrs(path) if nodes.is_group(path) else {}
 
 
-def _ome_metadata(store, dataset: str) -> Optional[dict]:
+def _ome_metadata(nodes, dataset: str) -> Optional[dict]:
     """Voxel size, offset, axes and units from the parent group's OME-NGFF ``multiscales``."""
     if "/" in dataset:
         parent, name = dataset.rsplit("/", 1)
     else:
         parent, name = "", dataset
-    attrs = _group_attrs(store, parent)
+    attrs = _group_attrs(nodes, parent)
     for multiscale in attrs.get("multiscales", []) or []:
         for entry in multiscale.get("datasets", []):
             if normalize_dataset(entry.get("path", "")) != name:
@@ -154,7 +175,7 @@ def read_metadata(store, dataset: str, attrs: dict, n5: bool) -> dict:
             "axis_names": list(axes) if axes else None,
             "units": transform.get("units"),
         }
-    ome = _ome_metadata(store, dataset)
+    ome = _ome_metadata(as_nodes(store), dataset)
     if ome is not None:
         return ome
 
@@ -182,6 +203,14 @@ def read_metadata(store, dataset: str, attrs: dict, n5: bool) -> dict:
     return {"voxel_size": None, "offset": _ints(attrs.get("offset")), "axis_names": None, "units": None}
 
 
+def _dimension_names_as_axes(names) -> Optional[list[str]]:
+    """zarr v3 ``dimension_names`` as axis names (``c``/``channel`` are channel axes); None
+    where a dimension is unnamed."""
+    if any(not isinstance(n, str) or not n for n in names):
+        return None
+    return ["c^" if n.lower() in ("c", "channel", "channels") else n for n in names]
+
+
 def _canonical_axis_names(names: list[str]) -> list[str]:
     """A bare ``c`` (the original DaCapo's channel axis) becomes ``c^``."""
     return ["c^" if name == "c" else name for name in names]
@@ -200,16 +229,10 @@ def _default_axis_names(ndim: int, num_spatial: int) -> list[str]:
 
 def find_annotation_attrs(store, dataset: str) -> Optional[dict]:
     """The ``cellmap.annotation`` attributes of the dataset or of its closest parent group."""
+    nodes = as_nodes(store)
     parts = dataset.split("/")
     for depth in range(len(parts), -1, -1):
-        path = "/".join(parts[:depth])
-        try:
-            if depth == len(parts):
-                attrs = dict(zarr.open_array(store, path=path, mode="r").attrs)
-            else:
-                attrs = _group_attrs(store, path)
-        except Exception:
-            continue
+        attrs = nodes.attrs("/".join(parts[:depth]))
         annotation = (attrs.get("cellmap") or {}).get("annotation")
         if isinstance(annotation, dict) and (
             "class_ids_annotated" in annotation or "class_ids_unannotated" in annotation
@@ -225,33 +248,23 @@ def multiscale_levels(
     first: the OME-NGFF ``multiscales`` datasets in their order, else (``numbered``) the
     arrays named ``s0``, ``s1``, ... (voxel sizes from their own metadata; None where there
     is none)."""
+    nodes = as_nodes(store)
     dataset = normalize_dataset(dataset)
     levels: list[tuple[str, Optional[list[int]]]] = []
-    for multiscale in _group_attrs(store, dataset).get("multiscales", []) or []:
+    for multiscale in _group_attrs(nodes, dataset).get("multiscales", []) or []:
         for entry in multiscale.get("datasets", []):
             candidate = normalize_dataset(f"{dataset}/{entry.get('path', '')}")
-            if zarr.storage.contains_array(store, candidate) and candidate not in [p for p, _ in levels]:
-                try:
-                    attrs = copy_attrs_of(zarr.open_array(store, path=candidate, mode="r"))
-                except Exception:
-                    attrs = {}
-                levels.append((candidate, read_metadata(store, candidate, attrs, n5)["voxel_size"]))
+            if nodes.is_array(candidate) and candidate not in [p for p, _ in levels]:
+                attrs = nodes.attrs(candidate)
+                levels.append((candidate, read_metadata(nodes, candidate, attrs, n5)["voxel_size"]))
         if levels:
             return levels
     if not numbered:
         return levels
-    try:
-        group = zarr.open_group(store, path=dataset, mode="r")
-        names = [k for k in group.array_keys() if re.fullmatch(r"s\d+", k)]
-    except Exception:
-        return []
+    names = [k for k in nodes.children(dataset) if re.fullmatch(r"s\d+", k)]
     for name in sorted(names, key=lambda k: int(k[1:])):
         candidate = normalize_dataset(f"{dataset}/{name}")
-        try:
-            attrs = copy_attrs_of(zarr.open_array(store, path=candidate, mode="r"))
-        except Exception:
-            continue
-        levels.append((candidate, read_metadata(store, candidate, attrs, n5)["voxel_size"]))
+        levels.append((candidate, read_metadata(nodes, candidate, nodes.attrs(candidate), n5)["voxel_size"]))
     return levels
 
 
@@ -264,18 +277,23 @@ def open_zarr_array(config, mode: str = "r") -> Array:
         raise config_error(config, "mode", config.mode, f"is read-only, cannot open with mode={mode!r}")
     if not path.exists():
         raise config_error(config, "file_name", path, "does not exist")
-    n5 = is_n5(path)
-    store = open_store(path, n5)
     dataset = normalize_dataset(config.dataset)
     if not dataset:
         raise config_error(config, "dataset", repr(config.dataset), "is empty")
+    v3 = is_v3(path, dataset)
+    n5 = not v3 and is_n5(path)
+    nodes = V3Nodes(path) if v3 else ZarrNodes(open_store(path, n5))
+    if v3 and mode != "r":
+        raise config_error(
+            config, "file_name", path, f"is a zarr v3 container, which DaCapo reads only (mode={mode!r})"
+        )
 
-    if not zarr.storage.contains_array(store, dataset):
+    if not nodes.is_array(dataset):
         resolved = None
-        if zarr.storage.contains_group(store, dataset):
+        if nodes.is_group(dataset):
             # an OME-NGFF multiscale group: the level whose voxel size is config.voxel_size,
             # else the first (highest resolution) level
-            levels = multiscale_levels(store, dataset, n5, numbered=False)
+            levels = multiscale_levels(nodes, dataset, n5, numbered=False)
             if levels and config.voxel_size is not None:
                 wanted = Coordinate(config.voxel_size)
                 matches = [p for p, v in levels if v is not None and Coordinate(v) == wanted]
@@ -299,30 +317,29 @@ def open_zarr_array(config, mode: str = "r") -> Array:
                     "dataset",
                     repr(config.dataset),
                     f"is a group, not an array, in {path} (it holds: "
-                    f"{', '.join(_children(store, dataset)[:12]) or 'nothing'})",
+                    f"{', '.join(nodes.children(dataset)[:12]) or 'nothing'})",
                 )
-        elif (path / dataset / "zarr.json").exists() or (path / "zarr.json").exists():
-            raise config_error(
-                config,
-                "file_name",
-                path,
-                "is a zarr v3 container, which zarr-python 2 cannot read (convert it to zarr v2 or N5)",
-            )
         else:
             raise config_error(
-                config, "dataset", repr(config.dataset), f"{_missing_dataset_message(store, dataset)} in {path}"
+                config, "dataset", repr(config.dataset), f"{_missing_dataset_message(nodes, dataset)} in {path}"
             )
         dataset = resolved
 
     try:
-        source = zarr.open_array(store, path=dataset, mode="r" if mode == "r" else "r+")
-    except Exception as exc:  # corrupt metadata, permissions ...
+        if v3:
+            source = nodes.open_array(dataset)
+        else:
+            source = zarr.open_array(nodes.store, path=dataset, mode="r" if mode == "r" else "r+")
+    except Exception as exc:  # corrupt metadata, an unsupported codec, permissions ...
+        reason = " ".join(str(exc).split())
         raise config_error(
-            config, "dataset", repr(config.dataset), f"cannot be opened in {path}: {exc}"
+            config, "dataset", repr(config.dataset), f"cannot be opened in {path}: {reason}"
         ) from None
 
     attrs = copy_attrs_of(source)
-    meta = read_metadata(store, dataset, attrs, n5)
+    meta = read_metadata(nodes, dataset, attrs, n5)
+    if v3 and meta["axis_names"] is None and source.dimension_names:
+        meta["axis_names"] = _dimension_names_as_axes(source.dimension_names)
     ndim = len(source.shape)
 
     # axis names: the config's, else the metadata's, else defaults
@@ -371,17 +388,22 @@ def open_zarr_array(config, mode: str = "r") -> Array:
         units = ["nm"] * num_spatial
     units = [u or "nm" for u in units]
 
-    if config.snap_to_grid is None:
-        types = axis_types(axis_names)
-        return Array(
+    def whole() -> Array:
+        array = Array(
             source,
             offset=offset,
             voxel_size=voxel_size,
             axis_names=axis_names,
             units=units,
-            types=types,
-            chunks=source.chunks,
+            types=axis_types(axis_names),
+            chunks=source.dask_chunks if v3 else source.chunks,
         )
+        if v3:  # funlib exposes the attributes of zarr-python arrays only
+            array.attrs.update(attrs)
+        return array
+
+    if config.snap_to_grid is None:
+        return whole()
 
     # snap the ROI inward to the grid (and to the voxel grid of this array)
     grid = config.snap_to_grid
@@ -399,16 +421,8 @@ def open_zarr_array(config, mode: str = "r") -> Array:
             config, "snap_to_grid", tuple(grid), f"leaves nothing of the array's roi {roi}"
         )
     if begin == [0] * num_spatial and list(end) == list(shape):
-        return Array(
-            source,
-            offset=offset,
-            voxel_size=voxel_size,
-            axis_names=axis_names,
-            units=units,
-            types=axis_types(axis_names),
-            chunks=source.chunks,
-        )
-    data = da.from_array(source, chunks=source.chunks)
+        return whole()
+    data = whole().data
     slices = (slice(None),) * (ndim - num_spatial) + tuple(slice(b, e) for b, e in zip(begin, end))
     new_offset = offset + Coordinate(begin) * voxel_size
     return make_array(data[slices], new_offset, voxel_size, axis_names, units, attrs=attrs)
@@ -426,8 +440,9 @@ def read_annotation_attrs(config) -> Optional[dict]:
     path = Path(config.file_name).expanduser()
     if not path.exists():
         return None
-    store = open_store(path)
-    return find_annotation_attrs(store, normalize_dataset(config.dataset))
+    dataset = normalize_dataset(config.dataset)
+    nodes = V3Nodes(path) if is_v3(path, dataset) else ZarrNodes(open_store(path))
+    return find_annotation_attrs(nodes, dataset)
 
 
 __all__ = ["open_zarr_array", "multiscale_levels", "read_metadata", "read_annotation_attrs", "find_annotation_attrs"]

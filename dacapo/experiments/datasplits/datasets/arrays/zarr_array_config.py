@@ -25,20 +25,22 @@ _MODES = ("r", "r+", "a", "w")
 
 @attrs.frozen
 class ZarrArrayConfig(ArrayConfig):
-    """A dataset inside a zarr (v2) or N5 container on disk.
+    """A dataset inside a zarr (v2 or v3) or N5 container on disk; zarr v3 (a ``zarr.json`` in
+    the container or on the way to the dataset; sharding, gzip/zstd/blosc) is read-only.
 
     Metadata is read from the dataset's attributes, first match wins: funlib's ``voxel_size`` /
     ``offset`` / ``axis_names`` / ``units`` (z, y, x order); a CellMap ``transform``
     (``{axes, scale, translate, units}``); the OME-NGFF ``multiscales`` of the parent group;
     ``resolution`` / ``offset`` (reversed from x, y, z in N5 containers, as written by the N5
-    tools; as-is in zarr containers) or N5 ``pixelResolution``. Voxel size defaults to 1 and
-    offset to 0. The dataset path may contain empty components (``labels//all``).
+    tools; as-is in zarr containers) or N5 ``pixelResolution``; axis names of zarr v3 arrays
+    default to their ``dimension_names`` (``c``/``channel`` are channel axes). Voxel size
+    defaults to 1 and offset to 0. The dataset path may contain empty components (``labels//all``).
 
     An OME-NGFF multiscale group opens the level named in the path (``raw/s1``), else the
     level whose voxel size is ``voxel_size``, else its first (highest resolution) level."""
 
     file_name: Path = help_field(
-        "Path of the zarr or N5 container (a .n5 suffix or a root attributes.json means N5).",
+        "Path of the zarr (v2 or v3) or N5 container (a .n5 suffix or a root attributes.json means N5).",
         converter=to_path,
         validator=is_path,
     )
