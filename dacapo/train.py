@@ -47,6 +47,7 @@ def train_run(
         create_stats_store,
         create_weights_store,
     )
+    from dacapo.tensorboard import RunBoard
     from dacapo.utils.run_lock import run_lock
     from dacapo.utils.torch_utils import default_device, memory_format, place_model, to_tensor
 
@@ -81,13 +82,17 @@ def train_run(
         snapshot_interval = getattr(trainer.config, "snapshot_interval", None)
         loss_fn = run.task.loss
 
+        board = RunBoard(run.name, purge_step=trained_until or None)
+        spatial_dims = len(getattr(trainer, "raw_voxel_size", None) or (0, 0, 0))
+
         def checkpoint(iteration: int) -> None:
             stats_store.store_training_stats(run.name, run.training_stats)
             weights_store.store_weights(run.name, iteration, run_state.capture(run, iteration))
+            board.flush()
 
         validator = _BackgroundValidator(run.name) if background_validation else None
 
-        with trainer, tqdm(
+        with trainer, board, tqdm(
             total=run.train_until,
             initial=trained_until,
             desc=f"train {run.name}",
@@ -118,22 +123,28 @@ def train_run(
                 if run.scheduler is not None:
                     run.scheduler.step()
 
-                run.training_stats.add_iteration_stats(
-                    TrainingIterationStats(
-                        iteration=iteration,
-                        loss=loss_value,
-                        time=time.perf_counter() - start,
-                        learning_rate=run.optimizer.param_groups[0]["lr"],
-                        data_time=data_time,
-                    )
+                iteration_stats = TrainingIterationStats(
+                    iteration=iteration,
+                    loss=loss_value,
+                    time=time.perf_counter() - start,
+                    learning_rate=run.optimizer.param_groups[0]["lr"],
+                    data_time=data_time,
                 )
+                run.training_stats.add_iteration_stats(iteration_stats)
+                board.training(iteration_stats)
                 done = iteration + 1
                 if snapshot_interval and done % snapshot_interval == 0:
+                    prediction_data = prediction.detach().cpu().numpy()
                     trainer.write_snapshot(
                         array_store.snapshot_container(run.name).container,
                         done,
                         batch,
-                        prediction.detach().cpu().numpy(),
+                        prediction_data,
+                    )
+                    board.snapshot(
+                        iteration,
+                        {"raw": batch["raw"], "target": batch["target"], "prediction": prediction_data},
+                        spatial_dims,
                     )
                 progress.set_postfix(loss=f"{loss_value:.4g}", data=f"{data_time:.2f}s")
                 progress.update(1)
@@ -144,17 +155,17 @@ def train_run(
                         if validator is not None:
                             validator.start(done)
                         else:
-                            _validate(run, done, device)
+                            _validate(run, done, device, board)
         if validator is not None:
             validator.wait()
         if hasattr(stats_store, "flush"):  # stats buffered during a database outage
             stats_store.flush()
 
 
-def _validate(run, iteration: int, device) -> None:
+def _validate(run, iteration: int, device, board) -> None:
     from dacapo.validate import validate_run
 
-    validate_run(run, iteration, device=device)
+    validate_run(run, iteration, device=device, board=board)
 
 
 class _BackgroundValidator:
@@ -173,7 +184,8 @@ class _BackgroundValidator:
 
         self.wait()
         env = {**os.environ, **Options.export_environment()}
-        command = [sys.executable, "-m", "dacapo.cli", "validate", "-r", self.run_name, "-i", str(iteration)]
+        command = [sys.executable, "-m", "dacapo.cli", "validate", "-r", self.run_name,
+                   "-i", str(iteration), "--no-progress"]
         self.process = subprocess.Popen(command, env=env)
         self.iteration = iteration
 

@@ -14,7 +14,7 @@ logger = logging.getLogger(__name__)
 BEST = "best"  # alias of the evaluator's primary criterion in the weights store
 
 
-def validate(run_name: str, iteration: int):
+def validate(run_name: str, iteration: int, progress: bool = True):
     """Validate the stored checkpoint ``iteration`` of run ``run_name``."""
     from dacapo.experiments.run import Run
     from dacapo.store.create_store import create_config_store, create_weights_store
@@ -22,11 +22,16 @@ def validate(run_name: str, iteration: int):
     run = Run(create_config_store().retrieve_run_config(run_name), load_starter_model=False)
     state = create_weights_store().retrieve_weights(run_name, iteration)
     run.model.load_state_dict(state["model"])
-    return validate_run(run, iteration)
+    return validate_run(run, iteration, progress=progress)
 
 
-def validate_run(run, iteration: int, device: Optional[str] = None):
-    """Validate ``run.model`` as it is now, recording the scores as those of ``iteration``."""
+def validate_run(
+    run, iteration: int, device: Optional[str] = None, board=None, progress: bool = True
+):
+    """Validate ``run.model`` as it is now, recording the scores as those of ``iteration``
+    (also in TensorBoard: on ``board``, a ``RunBoard``, else on one of this call's own)."""
+    from tqdm import tqdm
+
     from dacapo.experiments.validation_iteration_scores import ValidationIterationScores
     from dacapo.store.create_store import (
         create_array_store,
@@ -45,20 +50,32 @@ def validate_run(run, iteration: int, device: Optional[str] = None):
     criteria = list(task.evaluator.criteria)
 
     scores = []
-    for dataset in datasets:
-        prediction = _predict_dataset(run, dataset, iteration, array_store, device)
-        gt = np.asarray(dataset.gt[prediction.roi])
-        mask = None if dataset.mask is None else np.asarray(dataset.mask[prediction.roi])
-        prediction_data = prediction[prediction.roi]
-        per_parameter = []
-        for parameter in parameters:
-            output = task.post_processor.process(parameter, prediction_data)
-            result = task.evaluator.evaluate(
-                output, gt, voxel_size=prediction.voxel_size, mask=mask
-            )
-            values = result.to_dict()
-            per_parameter.append([float(values[c]) for c in criteria])
-        scores.append(per_parameter)
+    # one step per dataset prediction and per post-processed parameter
+    with tqdm(
+        total=len(datasets) * (1 + len(parameters)),
+        desc=f"validate {run.name} @{iteration}",
+        unit="step",
+        dynamic_ncols=True,
+        leave=False,
+        disable=not progress,
+    ) as bar:
+        for dataset in datasets:
+            bar.set_postfix(dataset=dataset.name)
+            prediction = _predict_dataset(run, dataset, iteration, array_store, device)
+            bar.update(1)
+            gt = np.asarray(dataset.gt[prediction.roi])
+            mask = None if dataset.mask is None else np.asarray(dataset.mask[prediction.roi])
+            prediction_data = prediction[prediction.roi]
+            per_parameter = []
+            for parameter in parameters:
+                output = task.post_processor.process(parameter, prediction_data)
+                result = task.evaluator.evaluate(
+                    output, gt, voxel_size=prediction.voxel_size, mask=mask
+                )
+                values = result.to_dict()
+                per_parameter.append([float(values[c]) for c in criteria])
+                bar.update(1)
+            scores.append(per_parameter)
 
     iteration_scores = ValidationIterationScores(iteration, scores)
     validation_scores = _validation_scores(run, stats_store, parameters, datasets)
@@ -66,9 +83,24 @@ def validate_run(run, iteration: int, device: Optional[str] = None):
     validation_scores.add_iteration_scores(iteration_scores)
     stats_store.store_validation_iteration_scores(run.name, validation_scores)
     run.validation_scores = validation_scores
+    _write_board(run, iteration, scores, datasets, parameters, criteria, board)
     _record_best(run, validation_scores, datasets, criteria)
     _remove_superseded_predictions(run.name, array_store)
     return iteration_scores
+
+
+def _write_board(run, iteration, scores, datasets, parameters, criteria, board) -> None:
+    from dacapo.tensorboard import RunBoard
+
+    own = board is None
+    board = RunBoard(run.name) if own else board
+    try:
+        board.validation(iteration, scores, datasets, parameters, criteria,
+                         run.task.evaluator.higher_is_better)
+        board.flush()
+    finally:
+        if own:
+            board.close()
 
 
 def _validation_scores(run, stats_store, parameters, datasets):

@@ -1,0 +1,184 @@
+"""``dacapo plot``: training loss and validation curves of one or several runs, from the stats
+store, as a PNG (matplotlib) and an interactive HTML page (plotly).
+
+The HTML embeds plotly's JavaScript (about 5 MB): a page that loads it from a CDN would be blank
+when opened on a cluster node or laptop without network, and one next to a separate .js file
+breaks when the page alone is copied."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Optional, Sequence
+
+import attrs
+import numpy as np
+
+PNG_SIZE = (1200, 800)  # pixels
+_DPI = 100
+
+
+@attrs.frozen
+class Curve:
+    label: str
+    iterations: np.ndarray
+    values: np.ndarray
+
+
+@attrs.frozen
+class RunCurves:
+    name: str
+    loss: Curve
+    validation: list[Curve]  # per (dataset, criterion): the best over the parameter sweep
+    criterion_labels: list[str]  # "criterion (higher is better)" per curve
+
+
+def run_curves(run_name: str, criterion: Optional[str] = None) -> RunCurves:
+    """The curves of one run; ``criterion`` defaults to the evaluator's primary one."""
+    from dacapo.listing import dataset_names
+    from dacapo.store.create_store import create_config_store, create_stats_store
+
+    config = create_config_store().retrieve_run_config(run_name)
+    stats_store = create_stats_store()
+    stats = stats_store.retrieve_training_stats(run_name).iteration_stats
+    loss = Curve(
+        "loss",
+        np.array([s.iteration for s in stats], dtype=int),
+        np.array([s.loss for s in stats], dtype=float),
+    )
+    scores = stats_store.retrieve_validation_iteration_scores(run_name)
+    curves, labels = [], []
+    if scores:
+        evaluator = config.task_config.task_type(config.task_config).evaluator
+        criteria = list(evaluator.criteria)
+        chosen = criterion or criteria[0]
+        if chosen not in criteria:
+            raise ValueError(
+                f"run {run_name!r}: unknown criterion {chosen!r}; its criteria: {', '.join(criteria)}"
+            )
+        c = criteria.index(chosen)
+        higher = evaluator.higher_is_better(chosen)
+        names = dataset_names(config)
+        iterations = np.array([s.iteration for s in scores], dtype=int)
+        values = np.asarray([s.scores for s in scores], dtype=float)  # (it, dataset, param, crit)
+        for d in range(values.shape[1]):
+            column = values[:, d, :, c]
+            with np.errstate(all="ignore"):
+                best = np.array([
+                    np.nan if np.all(np.isnan(row)) else (np.nanmax(row) if higher else np.nanmin(row))
+                    for row in column
+                ])
+            name = names[d] if d < len(names) else f"dataset {d}"
+            curves.append(Curve(f"{name} {chosen}", iterations, best))
+            labels.append(f"{chosen} ({'higher' if higher else 'lower'} is better)")
+    return RunCurves(run_name, loss, curves, labels)
+
+
+def smoothed(values: np.ndarray, window: Optional[int] = None) -> np.ndarray:
+    """A trailing moving average (window: 1/50 of the curve, at least 1)."""
+    if values.size == 0:
+        return values
+    window = window or max(1, values.size // 50)
+    cumulative = np.cumsum(np.insert(values, 0, 0.0))
+    out = np.empty_like(values, dtype=float)
+    for i in range(values.size):
+        start = max(0, i + 1 - window)
+        out[i] = (cumulative[i + 1] - cumulative[start]) / (i + 1 - start)
+    return out
+
+
+def _require(module: str, what: str):
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        package = module.split(".")[0]
+        raise RuntimeError(f"{what} needs the {package} package: pip install {package}") from None
+
+
+def write_png(runs: Sequence[RunCurves], path: os.PathLike | str) -> Path:
+    _require("matplotlib", "the PNG plot")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(PNG_SIZE[0] / _DPI, PNG_SIZE[1] / _DPI), dpi=_DPI)
+    FigureCanvasAgg(figure)
+    loss_axes, score_axes = figure.subplots(2, 1, sharex=True)
+    colors = [f"C{i % 10}" for i in range(len(runs))]
+    for run, color in zip(runs, colors):
+        loss = run.loss
+        if loss.values.size:
+            loss_axes.plot(loss.iterations, loss.values, color=color, alpha=0.25, linewidth=0.8)
+            loss_axes.plot(loss.iterations, smoothed(loss.values), color=color, label=run.name)
+        styles = ["-", "--", ":", "-."]
+        for k, curve in enumerate(run.validation):
+            score_axes.plot(curve.iterations, curve.values, styles[k % 4], color=color, marker="o",
+                            markersize=3, label=f"{run.name}: {curve.label}")
+    if all(r.loss.values.size and np.all(r.loss.values > 0) for r in runs):
+        loss_axes.set_yscale("log")
+    loss_axes.set_ylabel("training loss")
+    loss_axes.set_title("training loss (faint: per iteration; solid: moving average)")
+    labels = sorted({label for r in runs for label in r.criterion_labels})
+    score_axes.set_ylabel("validation score")
+    score_axes.set_title("validation: best over post-processing parameters"
+                         + (f" - {'; '.join(labels)}" if labels else " (no validation scores)"))
+    score_axes.set_xlabel("iteration")
+    for axes in (loss_axes, score_axes):
+        axes.grid(True, alpha=0.3)
+        if axes.get_legend_handles_labels()[0]:
+            axes.legend(fontsize="small", loc="best")
+    figure.tight_layout()
+    return _atomic(path, lambda f: figure.savefig(f, format="png", dpi=_DPI))
+
+
+def write_html(runs: Sequence[RunCurves], path: os.PathLike | str) -> Path:
+    _require("plotly", "the HTML plot")
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    figure = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
+                           subplot_titles=("training loss", "validation (best over parameters)"))
+    palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+               "#7f7f7f", "#bcbd22", "#17becf"]
+    for i, run in enumerate(runs):
+        color = palette[i % len(palette)]
+        loss = run.loss
+        figure.add_trace(go.Scatter(x=loss.iterations, y=loss.values, name=f"{run.name} loss",
+                                    line={"color": color, "width": 1}, opacity=0.3,
+                                    legendgroup=run.name), row=1, col=1)
+        figure.add_trace(go.Scatter(x=loss.iterations, y=smoothed(loss.values),
+                                    name=f"{run.name} loss (moving average)",
+                                    line={"color": color}, legendgroup=run.name), row=1, col=1)
+        for k, curve in enumerate(run.validation):
+            figure.add_trace(go.Scatter(x=curve.iterations, y=curve.values, mode="lines+markers",
+                                        name=f"{run.name}: {curve.label}", legendgroup=run.name,
+                                        line={"color": color, "dash": ["solid", "dash", "dot"][k % 3]}),
+                             row=2, col=1)
+    figure.update_xaxes(title_text="iteration", row=2, col=1)
+    figure.update_yaxes(title_text="loss", row=1, col=1)
+    figure.update_yaxes(title_text="score", row=2, col=1)
+    figure.update_layout(title=f"DaCapo: {', '.join(r.name for r in runs)}", height=800)
+    html = figure.to_html(include_plotlyjs=True, full_html=True)
+    return _atomic(path, lambda f: f.write(html.encode()))
+
+
+def plot_runs(run_names: Sequence[str], png: Optional[os.PathLike | str] = None,
+              html: Optional[os.PathLike | str] = None, criterion: Optional[str] = None) -> list[Path]:
+    if not run_names:
+        raise ValueError("plot: name at least one run")
+    runs = [run_curves(name, criterion) for name in run_names]
+    written = []
+    if png is not None:
+        written.append(write_png(runs, png))
+    if html is not None:
+        written.append(write_html(runs, html))
+    return written
+
+
+def _atomic(path: os.PathLike | str, write) -> Path:
+    from dacapo.store._files import atomic_write
+
+    path = Path(path)
+    atomic_write(path, write)
+    return path
