@@ -29,6 +29,8 @@ from typing import Iterable, Optional
 
 import numpy as np
 
+from dacapo.utils.faults import fault_point
+
 BOOKKEEPING_DIR = ".blockwise"
 
 
@@ -132,6 +134,7 @@ class Bookkeeping:
         if job:
             record["job"] = job  # the cluster job that computed the block
         record.update(info)
+        fault_point("blockwise.marker", self.marker(index))
         atomic_write_json(self.marker(index), record)
 
     def is_done(self, index) -> bool:

@@ -15,6 +15,7 @@ Completed blocks are recorded in each task's ``Bookkeeping`` and skipped on a re
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import sys
@@ -26,6 +27,7 @@ from typing import Optional, Sequence
 
 import attrs
 
+from .bookkeeping import index_name
 from .task import BlockwiseTask, WorkerContext
 
 logger = logging.getLogger(__name__)
@@ -156,12 +158,27 @@ class _InProcessBlockFunction:
         self.task = task
         self.worker = worker
         self.ready = False
+        self.errors: dict[tuple[int, ...], str] = {}  # block index -> its last error
 
     def __call__(self, block) -> None:
         if not self.ready:
             self.task.setup(self.worker)
             self.ready = True
-        _process(self.task, block, self.worker)
+        try:
+            _process(self.task, block, self.worker)
+        except Exception as exc:
+            # daisy's serial mode lets an exception end the whole run; a failed status gets the
+            # block retried (max_retries) and the others done, as with worker processes
+            from daisy.block import BlockStatus
+
+            index = self.task.block_index(block)
+            self.errors[index] = f"{type(exc).__name__}: {exc}"
+            logger.warning("block %s of %s failed: %s", index_name(index), self.task.task_id,
+                           self.errors[index])
+            logger.debug("block %s of %s failed", index_name(index), self.task.task_id, exc_info=True)
+            block.status = BlockStatus.FAILED
+        else:
+            self.errors.pop(self.task.block_index(block), None)
 
     def close(self) -> None:
         if self.ready:
@@ -373,10 +390,16 @@ def run_tasks(
             int(state.completed_count) - skipped, int(state.failed_count) + int(state.orphaned_count),
         )
         if state.completed_count != state.total_block_count:
-            error = _last_line(state.last_worker_error or state.abandon_reason) or "see the worker logs"
+            errors = next((f.errors for f in in_process_functions if f.task is task), {})
+            error = (
+                _last_line(state.last_worker_error or state.abandon_reason)
+                or next(reversed(errors.values()), None)
+                or "see the worker logs"
+            )
             failures.append(
                 f"task {task.task_id}: {state.total_block_count - state.completed_count} of "
                 f"{state.total_block_count} blocks failed ({error})"
+                + _unfinished_blocks(task, errors)
             )
     if failures:
         raise BlockwiseError(
@@ -390,6 +413,24 @@ def run_tasks(
             "%s: %d blocks, %d computed, %d done before", s.task_id, s.total, s.completed, s.skipped
         )
     return summary
+
+
+def _unfinished_blocks(task: BlockwiseTask, errors: dict, limit: int = 10) -> str:
+    """``; unfinished blocks: <grid index> <write ROI>, ...``: the blocks without a done
+    marker (failed, or never run because an upstream block failed)."""
+    if task.bookkeeping is not None:
+        done = task.bookkeeping.done_indices()
+        grid = itertools.product(*(range(int(s)) for s in task.grid_shape))
+        unfinished = [index for index in grid if index not in done]
+    else:
+        unfinished = sorted(errors)
+    if not unfinished:
+        return ""
+    listed = ", ".join(
+        f"{index_name(index)} {task.block_write_roi(index)}" for index in unfinished[:limit]
+    )
+    more = f" and {len(unfinished) - limit} more" if len(unfinished) > limit else ""
+    return f"; unfinished blocks (grid index, write ROI): {listed}{more}"
 
 
 def _last_line(text: Optional[str]) -> Optional[str]:

@@ -9,6 +9,7 @@ records (a rollback) is an atomic rewrite."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -22,6 +23,7 @@ from dacapo.config import validate_name
 from dacapo.experiments.training_stats import TrainingStats
 from dacapo.experiments.validation_iteration_scores import ValidationIterationScores
 from dacapo.experiments.validation_scores import ValidationScores
+from dacapo.utils.faults import fault_point
 
 from ._files import atomic_write, fsync_dir
 from .stats_store import (
@@ -38,6 +40,11 @@ logger = logging.getLogger(__name__)
 
 TRAINING = "training_stats.jsonl"
 VALIDATION = "validation_scores.jsonl"
+
+
+def _write_all(fd: int, view: memoryview) -> None:
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def _encode(records: Iterable[dict]) -> bytes:
@@ -173,18 +180,27 @@ class FileStatsStore(StatsStore):
         data = _encode(records)
         path.parent.mkdir(parents=True, exist_ok=True)
         created = not path.exists()
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
         try:
-            if os.fstat(fd).st_size != cursor.end:
-                os.ftruncate(fd, cursor.end)  # cut off a torn last line
-            os.lseek(fd, cursor.end, os.SEEK_SET)
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-            os.fsync(fd)
-            cursor.stamp = _stamp(os.fstat(fd))
-        finally:
-            os.close(fd)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
+            try:
+                if os.fstat(fd).st_size != cursor.end:
+                    os.ftruncate(fd, cursor.end)  # cut off a torn last line
+                os.lseek(fd, cursor.end, os.SEEK_SET)
+                half = len(data) // 2  # (a fault point between the halves makes a torn line)
+                _write_all(fd, memoryview(data)[:half])
+                fault_point("stats.append", path)
+                _write_all(fd, memoryview(data)[half:])
+                os.fsync(fd)
+                cursor.stamp = _stamp(os.fstat(fd))
+            except OSError:
+                with contextlib.suppress(OSError):  # best effort: no torn line left behind
+                    os.ftruncate(fd, cursor.end)
+                raise
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            # a torn line that could not be cut off is ignored on read, cut off by the next append
+            raise OSError(exc.errno, f"could not store {path}: {exc.strerror or exc}") from exc
         if created:
             fsync_dir(path.parent)
         cursor.end += len(data)
@@ -195,7 +211,7 @@ class FileStatsStore(StatsStore):
     def _rewrite(self, path: Path, records: list[dict], keep_all: bool) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         data = _encode(records)
-        atomic_write(path, data)
+        atomic_write(path, data, fault="stats.rewrite")
         st = os.stat(path)
         by_iteration = {r["iteration"]: r for r in records} if keep_all else {}
         last = records[-1] if records else None

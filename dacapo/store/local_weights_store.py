@@ -12,7 +12,7 @@ from typing import Any
 
 from dacapo.config import validate_name
 
-from ._files import atomic_write, fsync_dir, locked
+from ._files import atomic_write, fsync_dir, locked, remove_stale_temps
 from .weights_store import DatasetRef, WeightsStore, dataset_name
 
 logger = logging.getLogger(__name__)
@@ -24,9 +24,39 @@ def _iteration(iteration: Any) -> int:
     return int(iteration)
 
 
+class _WriteErrors:
+    """A file's ``write`` that remembers the ``OSError`` it raised: ``torch.save`` turns a failed
+    write (disk full) into a cryptic ``RuntimeError`` ("unexpected pos ...")."""
+
+    def __init__(self, file):
+        self.file = file
+        self.error: OSError | None = None
+
+    def write(self, data) -> int:
+        try:
+            return self.file.write(data)
+        except OSError as exc:
+            self.error = exc
+            raise
+
+    def flush(self) -> None:
+        self.file.flush()
+
+
+def _save(torch, state: dict, file) -> None:
+    writer = _WriteErrors(file)
+    try:
+        torch.save(state, writer)
+    except RuntimeError:
+        if writer.error is not None:
+            raise writer.error from None
+        raise
+
+
 class LocalWeightsStore(WeightsStore):
     def __init__(self, path: os.PathLike | str):
         self.path = Path(path).expanduser()
+        self._swept: set[str] = set()  # runs whose leftover temp checkpoints were removed
 
     def __repr__(self) -> str:
         return f"LocalWeightsStore({str(self.path)!r})"
@@ -40,7 +70,12 @@ class LocalWeightsStore(WeightsStore):
     def store_weights(self, run_name: str, iteration: int, state: dict) -> None:
         import torch
 
-        atomic_write(self._file(run_name, iteration), lambda f: torch.save(state, f))
+        path = self._file(run_name, iteration)
+        if run_name not in self._swept:  # temp files of writers killed mid-checkpoint
+            for stale in remove_stale_temps(path.parent):
+                logger.info("removed %s, left by an interrupted checkpoint write", stale)
+            self._swept.add(run_name)
+        atomic_write(path, lambda f: _save(torch, state, f), fault="checkpoint")
 
     def retrieve_weights(self, run_name: str, iteration: int, map_location: Any = "cpu") -> dict:
         import torch
@@ -81,7 +116,7 @@ class LocalWeightsStore(WeightsStore):
 
     def store_best(self, run_name: str, iteration: int, dataset: DatasetRef, criterion: str) -> None:
         iteration = _iteration(iteration)
-        dataset = dataset_name(dataset)
+        dataset = validate_name(dataset_name(dataset), "dataset")
         if not self._file(run_name, iteration).exists():
             logger.warning(
                 "run %s: best iteration %d (%s, %s) has no stored checkpoint",
@@ -91,7 +126,9 @@ class LocalWeightsStore(WeightsStore):
         with locked(checkpoints / ".best.lock"):
             best = self.retrieve_best_all(run_name)
             best.setdefault(dataset, {})[criterion] = iteration
-            atomic_write(checkpoints / "best.json", json.dumps(best, indent=2).encode())
+            atomic_write(
+                checkpoints / "best.json", json.dumps(best, indent=2).encode(), fault="best"
+            )
 
     def retrieve_best_all(self, run_name: str) -> dict[str, dict[str, int]]:
         try:

@@ -1,0 +1,63 @@
+"""Checks that a run's stored state is whole: every checkpoint readable, the stats file made of
+complete records (at most one torn last line), iterations continuous."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+from dacapo.store._files import TEMP_PREFIX
+from dacapo.store.file_stats_store import TRAINING, FileStatsStore
+from dacapo.store.local_weights_store import LocalWeightsStore
+
+
+def stats_records(runs_dir: Path, run_name: str, file_name: str = TRAINING) -> list[dict]:
+    """The complete records of a stats file; asserts that only the last line may be torn."""
+    path = Path(runs_dir) / "stats" / run_name / file_name
+    if not path.exists():
+        return []
+    data = path.read_bytes()
+    lines = data.split(b"\n")
+    torn = lines.pop()  # b"" when the file ends with a newline
+    records = [json.loads(line) for line in lines]  # every complete line parses
+    if torn:
+        try:
+            json.loads(torn)
+        except ValueError:
+            pass  # a torn last record: ignored by the store
+        else:
+            raise AssertionError(f"{path}: a complete record without its newline")
+    return records
+
+
+def check_run(runs_dir: Path, run_name: str, interval: int,
+              reference_losses: Optional[list[float]] = None) -> int:
+    """Assert the stored state of a (possibly killed) run is whole and agrees with an
+    uninterrupted run's losses; returns the latest checkpoint's iteration (0 if none)."""
+    weights = LocalWeightsStore(runs_dir)
+    iterations = weights.iterations(run_name)
+    latest = iterations[-1] if iterations else 0
+    assert iterations == list(range(interval, latest + 1, interval)), iterations
+    for iteration in iterations:
+        assert weights.is_intact(run_name, iteration), f"checkpoint {iteration} is damaged"
+    if iterations:
+        state = weights.retrieve_weights(run_name, latest)
+        assert state["model"] and all(np.isfinite(v.numpy()).all() for v in state["model"].values())
+
+    records = stats_records(runs_dir, run_name)
+    stats = FileStatsStore(Path(runs_dir) / "stats").retrieve_training_stats(run_name)
+    losses = [s.loss for s in stats.iteration_stats]
+    assert [s.iteration for s in stats.iteration_stats] == list(range(len(losses)))
+    assert len(records) == len(losses)
+    assert len(losses) >= latest, f"stats end at {len(losses)}, checkpoint {latest}"
+    assert all(np.isfinite(losses))
+    if reference_losses is not None:
+        assert losses == reference_losses[: len(losses)], "the loss history differs"
+    return latest
+
+
+def temp_files(directory: Path) -> list[Path]:
+    return sorted(Path(directory).rglob(f"{TEMP_PREFIX}*"))
