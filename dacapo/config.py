@@ -15,7 +15,7 @@ import attrs
 
 CONFIG_TYPES: dict[str, type] = {}
 
-_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-+=@]*$")
+_NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-+=@]*")  # fullmatch: "$" allows a final "\n"
 
 
 class ConfigError(ValueError):
@@ -32,7 +32,7 @@ def help_field(help_text: str, **kwargs: Any) -> Any:
 
 def validate_name(name: Any, what: str = "config") -> str:
     """Names become file and directory names: refuse separators, ``..``, empties and odd characters."""
-    if not isinstance(name, str) or not _NAME_RE.match(name) or ".." in name or len(name) > 255:
+    if not isinstance(name, str) or not _NAME_RE.fullmatch(name) or ".." in name or len(name) > 255:
         raise ConfigError(
             f"{what} name {name!r} is invalid: use letters, digits and _ . - + = @ "
             "(no path separators, no '..', at most 255 characters)"
@@ -72,9 +72,15 @@ def config_class(name: str) -> type:
     try:
         return CONFIG_TYPES[name]
     except KeyError:
-        raise ConfigError(
-            f"unknown config type {name!r}; known types: {', '.join(sorted(CONFIG_TYPES))}"
-        ) from None
+        import difflib
+
+        close = difflib.get_close_matches(name, CONFIG_TYPES, n=1)
+        hint = (
+            f"did you mean {close[0]!r}?"
+            if close
+            else f"known types: {', '.join(sorted(CONFIG_TYPES))}"
+        )
+        raise ConfigError(f"unknown config type {name!r}; {hint}") from None
 
 
 _FAMILIES_IMPORTED = False

@@ -46,6 +46,27 @@ class DaCapoOptions:
             )
         if self.type == "mongo" and not (self.mongodbhost and self.mongodbname):
             raise ConfigError("dacapo.yaml: type 'mongo' needs both mongodbhost and mongodbname")
+        _check_compute_context(self.compute_context)
+
+
+def _check_compute_context(spec: Any) -> None:
+    """The shape and type name of ``compute_context`` (its fields are checked when it is built)."""
+    from dacapo.compute_context import COMPUTE_CONTEXTS
+
+    example = "e.g. compute_context: {type: Slurm, config: {partition: gpu}}"
+    if not isinstance(spec, dict):
+        raise ConfigError(f"dacapo.yaml: compute_context must be a mapping ({example}), got {spec!r}")
+    name = spec.get("type", "LocalTorch")
+    if name not in COMPUTE_CONTEXTS:
+        raise ConfigError(
+            f"dacapo.yaml: compute_context: unknown type {name!r}; known: "
+            f"{', '.join(COMPUTE_CONTEXTS)} ({example})"
+        )
+    if not isinstance(spec.get("config") or {}, dict):
+        raise ConfigError(
+            f"dacapo.yaml: compute_context config must be a mapping ({example}), "
+            f"got {spec['config']!r}"
+        )
 
 
 def _redact(uri: Optional[str]) -> str:
@@ -80,12 +101,18 @@ def _read_file(path: Path) -> dict:
 
 
 def _normalise(data: dict, source: str) -> dict:
-    known = {f.name for f in attrs.fields(DaCapoOptions)}
+    import difflib
+
+    known = {f.name for f in attrs.fields(DaCapoOptions)} - {"config_file"}  # set by the lookup
     out = {}
     for key, value in data.items():
-        key = ALIASES.get(key.lower(), key.lower())
+        key = ALIASES.get(str(key).lower(), str(key).lower())
         if key not in known:
-            raise ConfigError(f"{source}: unknown option {key!r}; known: {', '.join(sorted(known))}")
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise ConfigError(
+                f"{source}: unknown option {key!r}; {hint}known: {', '.join(sorted(known))}"
+            )
         out[key] = value
     return out
 

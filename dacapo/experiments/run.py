@@ -5,8 +5,20 @@ from __future__ import annotations
 
 import zlib
 from functools import cached_property
+from typing import Optional
+
+from dacapo.config import ConfigError
 
 from .run_config import RunConfig
+
+
+def _channels(array) -> int:
+    """Number of channels of an array (1 without a channel axis)."""
+    channel_dims = int(getattr(array, "channel_dims", 0))
+    count = 1
+    for size in array.shape[:channel_dims]:
+        count *= int(size)
+    return count
 
 
 class Run:
@@ -34,7 +46,44 @@ class Run:
 
     @cached_property
     def datasplit(self):
-        return self.config.datasplit_config.datasplit_type(self.config.datasplit_config)
+        """The datasplit, checked against the task and model on first use: a mismatch (gt
+        channels the task cannot use, raw channels the model does not take) is a one-line
+        ``ConfigError`` here rather than a shape error inside a data worker."""
+        datasplit = self.config.datasplit_config.datasplit_type(self.config.datasplit_config)
+        for dataset in [*datasplit.train, *datasplit.validate]:
+            problem = self._data_problem(dataset)
+            if problem is not None:
+                raise ConfigError(f"RunConfig {self.name!r}: dataset {dataset.name!r}: {problem}")
+        return datasplit
+
+    def _data_problem(self, dataset) -> Optional[str]:
+        import numpy as np
+
+        raw_channels = _channels(dataset.raw)
+        num_in = getattr(self.model, "num_in_channels", None)
+        if num_in is not None and raw_channels != int(num_in):
+            return (
+                f"raw has {raw_channels} channel(s) (shape {tuple(dataset.raw.shape)}) but "
+                f"architecture {self.config.architecture_config.name!r} takes {num_in}; set its "
+                f"fmaps_in to {raw_channels} or choose another raw_config"
+            )
+        gt = dataset.gt
+        if gt is None:
+            return None
+        channel_dims = int(getattr(gt, "channel_dims", 0))
+        # a tiny block of the gt's channel layout: can the task make targets from it?
+        probe = np.zeros(tuple(gt.shape[:channel_dims]) + (2,) * len(gt.voxel_size), gt.dtype)
+        try:
+            self.task.predictor.create_target(probe, gt.voxel_size)
+        except (ValueError, IndexError, TypeError):
+            task = self.config.task_config
+            return (
+                f"gt has {_channels(gt)} channel(s) (shape {tuple(gt.shape)}) but task "
+                f"{task.name!r} ({type(task).__name__}) predicts {self.task.predictor.channels}: "
+                "give the task one channel per gt channel, or the gt one channel per task "
+                "channel (e.g. one BinarizeArrayConfig grouping each)"
+            )
+        return None
 
     @property
     def seed(self) -> int:

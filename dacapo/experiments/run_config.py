@@ -4,7 +4,7 @@ from typing import Optional
 
 import attrs
 
-from dacapo.config import ConfigBase, help_field, non_negative, positive
+from dacapo.config import ConfigBase, ConfigError, help_field, non_negative, positive, validate_name
 
 from .architectures.architecture_config import ArchitectureConfig
 from .datasplits.datasplit_config import DataSplitConfig
@@ -23,7 +23,10 @@ class RunConfig(ConfigBase):
     architecture_config: ArchitectureConfig = help_field("The network.")
     trainer_config: TrainerConfig = help_field("How to train.")
     datasplit_config: DataSplitConfig = help_field("The training and validation data.")
-    name: str = help_field("A unique name for this run.")
+    name: str = help_field(
+        "A unique name for this run (it names files and directories).",
+        validator=lambda _c, _f, name: validate_name(name, "RunConfig"),
+    )
     repetition: int = help_field("The repetition number of this run.", default=0)
     num_iterations: int = help_field(
         "Total number of training iterations.", default=100000, validator=positive
@@ -39,3 +42,19 @@ class RunConfig(ConfigBase):
         default=None,
         validator=non_negative,
     )
+
+    def verify(self) -> tuple[bool, str]:
+        """Each part verifies, then the data fits the task and the model: opens the arrays and
+        builds the task and model (no training)."""
+        prefix = f"RunConfig {self.name!r}"
+        for field in ("task_config", "architecture_config", "trainer_config", "datasplit_config"):
+            ok, message = getattr(self, field).verify()
+            if not ok:
+                return False, f"{prefix}: {field}: {message}"
+        from .run import Run
+
+        try:
+            Run(self, load_starter_model=False).datasplit
+        except ConfigError as exc:
+            return False, str(exc)
+        return True, f"{prefix}: the task, model and data fit together"

@@ -126,7 +126,7 @@ class ConfigStore(ABC):
         validate_name(name, f"{kind} config")
         document = self._find(kind, name)
         if document is None:
-            raise ConfigNotFoundError(f"no {kind} config named {name!r} in {self}")
+            raise ConfigNotFoundError(self._not_found(kind, name))
         from dacapo.store.converter import structure
 
         return structure(document, cls)
@@ -135,7 +135,7 @@ class ConfigStore(ABC):
         kind_class(kind)
         validate_name(name, f"{kind} config")
         if not self._remove(kind, name):
-            raise ConfigNotFoundError(f"no {kind} config named {name!r} in {self}")
+            raise ConfigNotFoundError(self._not_found(kind, name))
 
     def names(self, kind: str, **filters: Optional[Collection[str]]) -> list[str]:
         """Sorted names of the stored configs of ``kind``. Runs can be filtered by the names of
@@ -184,6 +184,24 @@ class ConfigStore(ABC):
         )
 
     # --- helpers -------------------------------------------------------------------------------
+    def _not_found(self, kind: str, name: str, shown: int = 10) -> str:
+        """One line: what is missing, what is stored instead, and how to fix it."""
+        import difflib
+
+        stored = self.names(kind)
+        close = difflib.get_close_matches(name, stored, n=3)
+        if close:
+            have = f"did you mean {' or '.join(map(repr, close))}? {len(stored)} stored"
+        elif stored:
+            more = f" and {len(stored) - shown} more" if len(stored) > shown else ""
+            have = f"stored {kind} configs: {', '.join(stored[:shown])}{more}"
+        else:
+            have = f"no {kind} config is stored there"
+        return (
+            f"no {kind} config named {name!r} in {self} ({have}); store it first "
+            f"(store_{kind}_config) or point dacapo.yaml at the store that has it"
+        )
+
     def _check_same(self, kind: str, name: str, existing: dict, document: dict, config: Any) -> None:
         if _canonical(existing) == _canonical(document):
             return
