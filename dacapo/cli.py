@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 
 import click
 
@@ -34,7 +35,8 @@ class DacapoGroup(click.Group):
 )
 def cli(log_level: str) -> None:
     """DaCapo: train, validate and apply models on large microscopy volumes."""
-    logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger().setLevel(log_level.upper())  # also when a handler existed already
 
 
 @cli.command()
@@ -55,13 +57,147 @@ def train(run_name: str, no_validation: bool, background_validation: bool) -> No
 @cli.command()
 @click.option("-r", "--run-name", required=True, help="Name of a stored run config.")
 @click.option("-i", "--iteration", required=True, type=int, help="Checkpoint iteration to validate.")
-def validate(run_name: str, iteration: int) -> None:
+@click.option("--progress/--no-progress", default=True, show_default=True,
+              help="Show a progress bar (training's background validation runs without).")
+def validate(run_name: str, iteration: int, progress: bool) -> None:
     """Validate a stored checkpoint of a run and record its scores."""
     from dacapo.validate import validate as validate_fn
 
-    scores = validate_fn(run_name, iteration)
+    scores = validate_fn(run_name, iteration, progress=progress)
     if scores is not None:
         click.echo(f"validated {run_name} at iteration {iteration}")
+
+
+# === looking at runs: ls, plot, view; writing dacapo.yaml: config ===============================
+
+
+@cli.command("ls")
+@click.option("--configs/--no-configs", default=True, show_default=True,
+              help="Also list the stored configs of each kind.")
+def ls(configs: bool) -> None:
+    """List the runs (iterations trained, validations, best scores) and the stored configs."""
+    from dacapo.listing import config_names, format_configs, format_runs, summarize_run
+    from dacapo.store.create_store import (
+        create_config_store,
+        create_stats_store,
+        create_weights_store,
+    )
+
+    config_store = create_config_store()
+    stats_store, weights_store = create_stats_store(), create_weights_store()
+    names = config_names(config_store)
+    summaries = [summarize_run(name, config_store, stats_store, weights_store) for name in names["run"]]
+    for line in format_runs(summaries):
+        click.echo(line)
+    if configs:
+        click.echo("")
+        for line in format_configs(names):
+            click.echo(line)
+
+
+@cli.command()
+@click.argument("run_names", nargs=-1, required=True)
+@click.option("-o", "--output", default="dacapo_plot", show_default=True,
+              help="Output path without suffix: writes <output>.png and <output>.html.")
+@click.option("--png/--no-png", default=True, show_default=True, help="Write the PNG.")
+@click.option("--html/--no-html", default=True, show_default=True,
+              help="Write the interactive HTML (self-contained: opens offline).")
+@click.option("-c", "--criterion", default=None,
+              help="Validation criterion to plot (default: the evaluator's primary one).")
+def plot(run_names, output, png, html, criterion) -> None:
+    """Plot training loss and validation scores of one or several runs (RUN_NAMES)."""
+    from dacapo.plot import plot_runs
+
+    if not (png or html):
+        raise click.UsageError("nothing to write: --no-png and --no-html")
+    written = plot_runs(
+        run_names,
+        png=f"{output}.png" if png else None,
+        html=f"{output}.html" if html else None,
+        criterion=criterion,
+    )
+    for path in written:
+        click.echo(f"wrote {path}")
+
+
+@cli.command()
+@click.option("-r", "--run-name", default=None, help="A stored run: its validation raw, gt, predictions and outputs.")
+@click.option("-i", "--iteration", type=int, default=None,
+              help="Validation iteration to show (default: the best, else the last validated).")
+@click.option("-a", "--array", "arrays", multiple=True,
+              help="More arrays to show, as <container>.zarr/<dataset> (repeatable), e.g. apply outputs.")
+@click.option("--serve", is_flag=True,
+              help="Serve the arrays (and neuroglancer, if installed) over HTTP until Ctrl-C and print the link.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to serve on (0.0.0.0: reachable from other machines).")
+@click.option("--port", type=int, default=0, show_default=True, help="Port to serve on (0: any free port).")
+@click.option("--client-url", default=None,
+              help="Neuroglancer client to open the link with (default: the served one, else the public demo).")
+def view(run_name, iteration, arrays, serve, host, port, client_url) -> None:
+    """Show a run's arrays in neuroglancer at their true voxel size and offset. Without
+    --serve, lists the layers that --serve would show."""
+    from dacapo.view import ViewServer, run_layers, stored_array_layer
+
+    if run_name is None and not arrays:
+        raise click.UsageError("name a run (-r) or arrays (-a)")
+    layers = run_layers(run_name, iteration) if run_name is not None else []
+    layers += [stored_array_layer(a, a) for a in arrays]
+    if not layers:
+        raise click.ClickException(f"run {run_name!r} has no stored arrays to show yet")
+    if not serve:
+        for layer in layers:
+            click.echo(f"{layer.name}: {layer.path} ({layer.kind}, voxel size {layer.voxel_size}, "
+                       f"offset {layer.offset}, shape {layer.shape})")
+        click.echo("add --serve to open them in neuroglancer")
+        return
+    server = ViewServer(layers, host=host, port=port).start()
+    try:
+        click.echo(server.link(client_url))
+        click.echo("serving; Ctrl-C to stop", err=True)
+        while server.thread.is_alive():
+            server.thread.join(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+
+
+@cli.command("config")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="File to write (default: $DACAPO_OPTIONS_FILE, else ~/.config/dacapo/dacapo.yaml).")
+@click.option("--type", "store_type", type=click.Choice(["files", "mongo"]), default=None,
+              help="Where configs and stats are stored.")
+@click.option("--runs-base-dir", default=None, help="Directory for configs, stats, checkpoints and predictions.")
+@click.option("--mongodbhost", default=None, help="MongoDB URI (type mongo).")
+@click.option("--mongodbname", default=None, help="MongoDB database (type mongo).")
+@click.option("--compute-context", type=click.Choice(["LocalTorch", "Bsub", "Slurm"]), default=None,
+              help="Where training and blockwise work runs (its settings: edit the file).")
+@click.option("--no-input", is_flag=True, help="Never prompt: take defaults for what no flag gives.")
+@click.option("-f", "--force", is_flag=True, help="Replace an existing file.")
+def config_command(output, store_type, runs_base_dir, mongodbhost, mongodbname, compute_context,
+                   no_input, force) -> None:
+    """Write dacapo.yaml from flags, prompting for what they leave out."""
+    from dacapo.options_file import default_options_path, write_options
+
+    path = Path(output).expanduser() if output else default_options_path()
+    if path.exists() and not force:
+        raise click.ClickException(f"{path} exists; add --force to replace it")
+
+    def ask(value, text, default, **kwargs):
+        if value is not None or no_input:
+            return default if value is None else value
+        return click.prompt(text, default=default, **kwargs)
+
+    store_type = ask(store_type, "Store type", "files", type=click.Choice(["files", "mongo"]))
+    runs_base_dir = ask(runs_base_dir, "Runs base directory", "~/dacapo")
+    if store_type == "mongo":
+        mongodbhost = ask(mongodbhost, "MongoDB URI", None)
+        mongodbname = ask(mongodbname, "MongoDB database", "dacapo")
+    compute_context = ask(compute_context, "Compute context", "LocalTorch",
+                          type=click.Choice(["LocalTorch", "Bsub", "Slurm"]))
+    write_options(path, type=store_type, runs_base_dir=runs_base_dir, mongodbhost=mongodbhost,
+                  mongodbname=mongodbname, compute_context=compute_context)
+    click.echo(f"wrote {path}")
 
 
 # === blockwise: predict, apply, run-blockwise, segment-blockwise =================================
@@ -277,6 +413,13 @@ def segment_blockwise(ctx, segment_function_file, total_roi, read_roi_size, writ
 
 
 # === end of the blockwise section ==================================================================
+
+# command groups defined next to what they drive (their modules import only click at the top)
+from dacapo.cellmap.cli import cellmap  # noqa: E402
+from dacapo.experiments.architectures.bioimageio_cli import export_bioimageio_command  # noqa: E402
+
+cli.add_command(cellmap)
+cli.add_command(export_bioimageio_command)
 
 
 def main() -> None:  # pragma: no cover

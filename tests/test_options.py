@@ -75,9 +75,7 @@ def test_export_environment_round_trips(clean_env):
     assert out.stdout.split() == ["/somewhere", "p"]
 
 
-def test_import_is_fast():
-    code = "import time; t = time.perf_counter(); import dacapo; print(time.perf_counter() - t)"
-    times = [float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout) for _ in range(3)]
-    assert min(times) < 0.5
+def test_import_loads_nothing_heavy():
+    # the import time itself is measured by benchmarks/bench_import.py
     heavy = subprocess.run([sys.executable, "-c", "import sys, dacapo, dacapo.options; from dacapo.experiments import RunConfig; print(sorted(m for m in ('torch', 'gunpowder', 'daisy', 'zarr') if m in sys.modules))"], capture_output=True, text=True, check=True)
     assert heavy.stdout.strip() == "[]"
