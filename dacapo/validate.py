@@ -79,7 +79,7 @@ def validate_run(
 
     iteration_scores = ValidationIterationScores(iteration, scores)
     validation_scores = _validation_scores(run, stats_store, parameters, datasets)
-    validation_scores.delete_after(iteration)
+    validation_scores.discard(iteration)  # validating an earlier checkpoint keeps later scores
     validation_scores.add_iteration_scores(iteration_scores)
     stats_store.store_validation_iteration_scores(run.name, validation_scores)
     run.validation_scores = validation_scores

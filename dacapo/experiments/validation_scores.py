@@ -54,6 +54,10 @@ class ValidationScores:
             raise ValueError(f"validation scores of iteration {iteration_scores.iteration} already added")
         insort(self.scores, iteration_scores, key=lambda s: s.iteration)
 
+    def discard(self, iteration: int) -> None:
+        """Forget the scores of ``iteration`` (before validating it again)."""
+        self.scores = [s for s in self.scores if s.iteration != iteration]
+
     def delete_after(self, iteration: int) -> None:
         """Keep only the scores of iterations before ``iteration`` (as the original DaCapo)."""
         self.scores = [s for s in self.scores if s.iteration < iteration]

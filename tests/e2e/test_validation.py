@@ -55,6 +55,11 @@ def test_best_beats_iteration_zero_and_reproduces(options, tmp_path):
         equal_nan=True,
     )
 
+    # validating an earlier checkpoint again keeps the later scores
+    validate(config.name, 20)
+    stored = create_stats_store().retrieve_validation_iteration_scores(config.name)
+    assert [s.iteration for s in stored] == [0, 20, 40, 60]
+
     # the scores round-trip into xarray and get_best agrees
     xa = run.validation_scores.to_xarray()
     index, value = run.validation_scores.get_best(xa.sel(criteria="cell__dice").max("parameters"), "iterations")
