@@ -154,11 +154,16 @@ def _worker_id_from_env() -> int:
 class _InProcessBlockFunction:
     """daisy serial mode: ``setup`` on the first block, then ``process_block``."""
 
-    def __init__(self, task: BlockwiseTask, worker: WorkerContext):
+    def __init__(self, task: BlockwiseTask, worker: WorkerContext, progress: bool, done: int):
+        from tqdm import tqdm
+
         self.task = task
         self.worker = worker
         self.ready = False
         self.errors: dict[tuple[int, ...], str] = {}  # block index -> its last error
+        # daisy's serial mode shows no progress of its own
+        self.bar = tqdm(total=task.num_blocks, initial=done, desc=task.task_id, unit="block",
+                        disable=not progress, dynamic_ncols=True)
 
     def __call__(self, block) -> None:
         if not self.ready:
@@ -179,8 +184,10 @@ class _InProcessBlockFunction:
             block.status = BlockStatus.FAILED
         else:
             self.errors.pop(self.task.block_index(block), None)
+            self.bar.update(1)
 
     def close(self) -> None:
+        self.bar.close()
         if self.ready:
             self.task.teardown()
             self.ready = False
@@ -312,8 +319,10 @@ def run_tasks(
         task_workers = workers if task.max_workers is None else min(workers, task.max_workers)
         if in_process:
             device = context.device if task.uses_torch else None
+            mask = skip_masks.get(task.task_id)
             function = _InProcessBlockFunction(
-                task, WorkerContext(run_id=run_id, device=device, in_process=True)
+                task, WorkerContext(run_id=run_id, device=device, in_process=True),
+                progress, 0 if mask is None else int(mask.sum()),
             )
             in_process_functions.append(function)
         elif isinstance(context, LocalTorch):
