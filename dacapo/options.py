@@ -46,27 +46,9 @@ class DaCapoOptions:
             )
         if self.type == "mongo" and not (self.mongodbhost and self.mongodbname):
             raise ConfigError("dacapo.yaml: type 'mongo' needs both mongodbhost and mongodbname")
-        _check_compute_context(self.compute_context)
+        from dacapo.compute_context import context_class
 
-
-def _check_compute_context(spec: Any) -> None:
-    """The shape and type name of ``compute_context`` (its fields are checked when it is built)."""
-    from dacapo.compute_context import COMPUTE_CONTEXTS
-
-    example = "e.g. compute_context: {type: Slurm, config: {partition: gpu}}"
-    if not isinstance(spec, dict):
-        raise ConfigError(f"dacapo.yaml: compute_context must be a mapping ({example}), got {spec!r}")
-    name = spec.get("type", "LocalTorch")
-    if name not in COMPUTE_CONTEXTS:
-        raise ConfigError(
-            f"dacapo.yaml: compute_context: unknown type {name!r}; known: "
-            f"{', '.join(COMPUTE_CONTEXTS)} ({example})"
-        )
-    if not isinstance(spec.get("config") or {}, dict):
-        raise ConfigError(
-            f"dacapo.yaml: compute_context config must be a mapping ({example}), "
-            f"got {spec['config']!r}"
-        )
+        context_class(self.compute_context, where="dacapo.yaml: compute_context")
 
 
 def _redact(uri: Optional[str]) -> str:

@@ -25,20 +25,31 @@ def from_dict(spec: Union[dict, ComputeContext, None]) -> ComputeContext:
         return LocalTorch()
     if isinstance(spec, ComputeContext):
         return spec
+    cls, config = context_class(spec)
+    try:
+        return cls(**config)
+    except TypeError as exc:
+        raise ValueError(f"compute_context {cls.__name__}: {exc}") from None
+
+
+_EXAMPLE = "e.g. compute_context: {type: Slurm, config: {partition: gpu}}"
+
+
+def context_class(spec: Any, where: str = "compute_context") -> tuple[type, dict]:
+    """The class and keyword arguments named by ``{type: NAME, config: {...}}``."""
+    from dacapo.config import ConfigError
+
     if not isinstance(spec, dict):
-        raise ValueError(f"compute_context must be a mapping {{type: ..., config: {{...}}}}, got {spec!r}")
+        raise ConfigError(f"{where} must be a mapping ({_EXAMPLE}), got {spec!r}")
     name = spec.get("type", "LocalTorch")
     if name not in COMPUTE_CONTEXTS:
-        raise ValueError(
-            f"compute_context: unknown type {name!r}; known: {', '.join(COMPUTE_CONTEXTS)}"
+        raise ConfigError(
+            f"{where}: unknown type {name!r}; known: {', '.join(COMPUTE_CONTEXTS)} ({_EXAMPLE})"
         )
-    config: Any = spec.get("config") or {}
+    config = spec.get("config") or {}
     if not isinstance(config, dict):
-        raise ValueError(f"compute_context {name}: config must be a mapping, got {config!r}")
-    try:
-        return COMPUTE_CONTEXTS[name](**config)
-    except TypeError as exc:
-        raise ValueError(f"compute_context {name}: {exc}") from None
+        raise ConfigError(f"{where} {name}: config must be a mapping ({_EXAMPLE}), got {config!r}")
+    return COMPUTE_CONTEXTS[name], config
 
 
 def create_compute_context(options=None) -> ComputeContext:
