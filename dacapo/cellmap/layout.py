@@ -244,50 +244,35 @@ def write_datasplit_csv(rows: Iterable[tuple[str, CropEntry, Sequence[str]]], pa
 def read_datasplit_csv(path: Union[str, Path]):
     """The rows of a toolkit datasplit CSV as DaCapo ``DatasetSpec`` s (gt dataset
     ``<crop group>/[a,b]``: use the generator with ``classes_separator_character=","``)."""
-    from dacapo.experiments.datasplits.datasplit_generator import DatasetSpec
+    from dacapo.experiments.datasplits.datasplit_generator import (
+        DatasetSpec,
+        read_csv_rows,
+        resolve_container,
+    )
 
-    path = Path(path).expanduser()
-    if not path.is_file():
-        raise ConfigError(f"cellmap datasplit: csv_path={path} does not exist")
-    base = path.parent.resolve()
+    base, rows = read_csv_rows(path, "cellmap datasplit", ("usage", "raw path", "gt path"))
     specs = []
-    with open(path, newline="") as f:
-        for line, row in enumerate(csv.reader(f), start=1):
-            row = [cell.strip() for cell in row]
-            if not any(row) or row[0].startswith("#"):
-                continue
-            if len(row) != 3:
-                raise ConfigError(
-                    f"cellmap datasplit: csv_path={path} line {line}: expected 3 columns "
-                    f"(usage, raw path, gt path), got {len(row)}"
-                )
-            usage = USAGES.get(row[0].lower())
-            raw = _RAW_PATH.match(row[1])
-            gt = _GT_PATH.match(row[2])
-            if usage is None or raw is None or gt is None:
-                bad = "usage" if usage is None else "raw path" if raw is None else "gt path"
-                value = row[0] if usage is None else row[1] if raw is None else row[2]
-                raise ConfigError(
-                    f"cellmap datasplit: csv_path={path} line {line}: bad {bad} {value!r} "
-                    "(expected train|validate, <x>.zarr/<raw>, <x>.zarr/<crop group>/[class,...])"
-                )
-
-            def absolute(container: str) -> Path:
-                p = Path(container).expanduser()
-                return p if p.is_absolute() else base / p
-
-            specs.append(
-                DatasetSpec(
-                    "train" if usage == "train" else "val",
-                    absolute(raw["container"]),
-                    raw["dataset"],
-                    absolute(gt["container"]),
-                    f"{gt['group']}/[{gt['classes']}]",
-                    row=line,
-                )
+    for line, row in rows:
+        usage = USAGES.get(row[0].lower())
+        raw = _RAW_PATH.match(row[1])
+        gt = _GT_PATH.match(row[2])
+        if usage is None or raw is None or gt is None:
+            bad = "usage" if usage is None else "raw path" if raw is None else "gt path"
+            value = row[0] if usage is None else row[1] if raw is None else row[2]
+            raise ConfigError(
+                f"cellmap datasplit: csv_path={path} line {line}: bad {bad} {value!r} "
+                "(expected train|validate, <x>.zarr/<raw>, <x>.zarr/<crop group>/[class,...])"
             )
-    if not specs:
-        raise ConfigError(f"cellmap datasplit: csv_path={path} has no rows")
+        specs.append(
+            DatasetSpec(
+                "train" if usage == "train" else "val",
+                resolve_container(raw["container"], base),
+                raw["dataset"],
+                resolve_container(gt["container"], base),
+                f"{gt['group']}/[{gt['classes']}]",
+                row=line,
+            )
+        )
     return specs
 
 

@@ -137,46 +137,60 @@ class DatasetSpec:
         return _clean(f"{self.raw_container.stem}_{gt_dataset}")
 
 
-def generate_dataspec_from_csv(csv_path: Union[str, Path]) -> list[DatasetSpec]:
-    """Rows ``train|val, raw container, raw dataset, gt container, gt dataset`` (blank lines,
-    ``#`` comments and a header row are skipped; relative containers are relative to the CSV's
-    directory)."""
+def read_csv_rows(
+    csv_path: Union[str, Path], where: str, columns: tuple[str, ...], header_names=()
+) -> tuple[Path, list[tuple[int, list[str]]]]:
+    """The rows of a datasplit CSV with their line numbers (blank lines, ``#`` comments and a
+    header row skipped; each row checked to have ``columns`` cells), and the CSV's directory,
+    against which relative containers resolve."""
     csv_path = Path(csv_path).expanduser()
     if not csv_path.is_file():
-        raise ConfigError(f"DataSplitGenerator: csv_path={csv_path} does not exist")
-    base = csv_path.parent.resolve()
-    specs = []
+        raise ConfigError(f"{where}: csv_path={csv_path} does not exist")
+    rows = []
     with open(csv_path, newline="") as f:
         for line, row in enumerate(csv.reader(f), start=1):
             row = [cell.strip() for cell in row]
             if not any(row) or row[0].startswith("#"):
                 continue
-            if not specs and row[0].lower() in _HEADER_NAMES:
+            if not rows and row[0].lower() in header_names:
                 continue
-            if len(row) != 5:
+            if len(row) != len(columns):
                 raise ConfigError(
-                    f"DataSplitGenerator: csv_path={csv_path} line {line}: expected 5 columns "
-                    f"(train|val, raw container, raw dataset, gt container, gt dataset), got {len(row)}: "
-                    f"{','.join(row)}"
+                    f"{where}: csv_path={csv_path} line {line}: expected {len(columns)} columns "
+                    f"({', '.join(columns)}), got {len(row)}: {','.join(row)}"
                 )
-            try:
-                kind = _dataset_type(row[0])
-            except ValueError as exc:
-                raise ConfigError(f"DataSplitGenerator: csv_path={csv_path} line {line}: {exc}") from None
-            raw_container = Path(row[1]).expanduser()
-            gt_container = Path(row[3]).expanduser()
-            specs.append(
-                DatasetSpec(
-                    kind,
-                    raw_container if raw_container.is_absolute() else base / raw_container,
-                    row[2],
-                    gt_container if gt_container.is_absolute() else base / gt_container,
-                    row[4],
-                    row=line,
-                )
+            rows.append((line, row))
+    if not rows:
+        raise ConfigError(f"{where}: csv_path={csv_path} has no dataset rows")
+    return csv_path.parent.resolve(), rows
+
+
+def resolve_container(container: str, base: Path) -> Path:
+    path = Path(container).expanduser()
+    return path if path.is_absolute() else base / path
+
+
+def generate_dataspec_from_csv(csv_path: Union[str, Path]) -> list[DatasetSpec]:
+    """Rows ``train|val, raw container, raw dataset, gt container, gt dataset``; relative
+    containers are relative to the CSV's directory."""
+    where = "DataSplitGenerator"
+    base, rows = read_csv_rows(
+        csv_path, where,
+        ("train|val", "raw container", "raw dataset", "gt container", "gt dataset"),
+        _HEADER_NAMES,
+    )
+    specs = []
+    for line, row in rows:
+        try:
+            kind = _dataset_type(row[0])
+        except ValueError as exc:
+            raise ConfigError(f"{where}: csv_path={csv_path} line {line}: {exc}") from None
+        specs.append(
+            DatasetSpec(
+                kind, resolve_container(row[1], base), row[2],
+                resolve_container(row[3], base), row[4], row=line,
             )
-    if not specs:
-        raise ConfigError(f"DataSplitGenerator: csv_path={csv_path} has no dataset rows")
+        )
     return specs
 
 
