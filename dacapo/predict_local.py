@@ -84,9 +84,16 @@ class BlockPredictor:
     ) -> Iterator[tuple[Roi, np.ndarray]]:
         import torch
 
-        from dacapo.utils.torch_utils import memory_format, place_model, to_tensor
+        from dacapo.utils.torch_utils import (
+            autocast,
+            configure_device,
+            memory_format,
+            place_model,
+            to_tensor,
+        )
 
         write_rois = list(write_rois)
+        configure_device(self.device)
         place_model(self.model, self.device)
         fmt = memory_format(self.model)
         self.model.eval()
@@ -104,7 +111,7 @@ class BlockPredictor:
                 while next_index < len(write_rois) and len(pending) < 2 * self.batch_size:
                     pending.append(reader.submit(self._read, write_rois[next_index]))
                     next_index += 1
-                with torch.inference_mode():
+                with torch.inference_mode(), autocast(self.device):
                     x = to_tensor(np.stack(inputs), self.device, fmt)
                     y = self.model(x).float().cpu().numpy()
                 for roi, prediction in zip(batch_rois, y):

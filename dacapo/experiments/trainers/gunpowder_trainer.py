@@ -66,7 +66,7 @@ class GunpowderTrainer(Trainer):
         import gunpowder as gp
         from funlib.geometry import Coordinate
 
-        from .gp_nodes import ArraySource, ConstantSource, DataFetchers, SampleLocation
+        from .gp_nodes import ArraySource, ConstantSource, DataFetchers, Pad, SampleLocation
         from .gp_nodes import TargetAndWeight
 
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
@@ -180,9 +180,9 @@ class GunpowderTrainer(Trainer):
             source = (
                 (raw_source, gt_source, mask_source)
                 + gp.MergeProvider()
-                + gp.Pad(raw_key, None)
-                + gp.Pad(gt_key, None)
-                + gp.Pad(mask_key, None)
+                + Pad(raw_key, None)
+                + Pad(gt_key, None)
+                + Pad(mask_key, None)
                 + location
             )
             sources.append(source)

@@ -1,0 +1,33 @@
+"""The cheapest benchmarks run and print valid JSON lines (speed is measured by running them,
+never here)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def run_json_lines(*args: str) -> list[dict]:
+    out = subprocess.run([sys.executable, *args], cwd=BENCHMARKS.parent, check=True,
+                         capture_output=True, text=True, timeout=120).stdout
+    lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    assert lines, f"no JSON lines in {out!r}"
+    return lines
+
+
+def test_import_benchmark_prints_its_figure():
+    (line,) = run_json_lines(str(BENCHMARKS / "bench_import.py"), "--repeat", "1")
+    assert line["bench"] == "import" and 0 < line["best_s"] < 30
+
+
+def test_run_all_quick_runs_the_named_benchmarks_and_reports_exit_codes():
+    lines = run_json_lines(str(BENCHMARKS / "run_all.py"), "--quick", "--only",
+                           "bench_import", "bench_distance_target")
+    exits = {line["benchmark"]: line["exit_code"] for line in lines if "exit_code" in line}
+    assert exits == {"bench_import": 0, "bench_distance_target": 0}
+    assert any(line.get("bench") == "import" for line in lines)
+    assert len(lines) > 5  # distance-target figures too
