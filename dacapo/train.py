@@ -49,7 +49,15 @@ def train_run(
     )
     from dacapo.tensorboard import RunBoard
     from dacapo.utils.run_lock import run_lock
-    from dacapo.utils.torch_utils import default_device, memory_format, place_model, to_tensor
+    from dacapo.utils.torch_utils import (
+        autocast,
+        configure_device,
+        default_device,
+        grad_scaler,
+        memory_format,
+        place_model,
+        to_tensor,
+    )
 
     stats_store = create_stats_store()
     weights_store = create_weights_store()
@@ -73,6 +81,8 @@ def train_run(
             return
 
         device = default_device(device)
+        configure_device(device)  # TF32 and cuDNN autotuning on CUDA
+        scaler = grad_scaler(device)  # enabled only for fp16 autocast
         place_model(run.model, device)
         fmt = memory_format(run.model)
         _move_optimizer(run.optimizer, device)
@@ -109,8 +119,9 @@ def train_run(
                 target = to_tensor(batch["target"], device, fmt)
                 weight = to_tensor(batch["weight"], device, fmt)
                 run.optimizer.zero_grad(set_to_none=True)
-                prediction = run.model(raw)
-                loss = loss_fn.compute(prediction, target, weight)
+                with autocast(device):  # mixed precision on CUDA, nothing elsewhere
+                    prediction = run.model(raw)
+                loss = loss_fn.compute(prediction.float(), target, weight)
                 loss_value = float(loss.item())
                 if not math.isfinite(loss_value):
                     raise TrainingError(
@@ -118,8 +129,9 @@ def train_run(
                         f"Last good checkpoint: {weights_store.latest_iteration(run.name)}. "
                         "Lower the learning rate or check the data for NaNs."
                     )
-                loss.backward()
-                run.optimizer.step()
+                scaler.scale(loss).backward()
+                scaler.step(run.optimizer)
+                scaler.update()
                 if run.scheduler is not None:
                     run.scheduler.step()
 
@@ -134,7 +146,7 @@ def train_run(
                 board.training(iteration_stats)
                 done = iteration + 1
                 if snapshot_interval and done % snapshot_interval == 0:
-                    prediction_data = prediction.detach().cpu().numpy()
+                    prediction_data = prediction.detach().float().cpu().numpy()
                     trainer.write_snapshot(
                         array_store.snapshot_container(run.name).container,
                         done,

@@ -104,6 +104,18 @@ def test_min_masked_is_respected():
     assert min(fractions[0.0]) < 0.6  # without min_masked most locations are mostly unannotated
 
 
+def test_datasets_without_a_mask_stack_with_per_class_masked_ones():
+    per_class = array(np.ones((1, 24, 24, 24), np.uint8), (4, 4, 4), offset=(32, 32, 32), channels=1)
+    datasets = [blobs_dataset("masked", raw_value=1.0, mask=per_class), blobs_dataset("bare", raw_value=0.0)]
+    trainer = GunpowderTrainer(config(batch_size=8))
+    trainer.build_batch_provider(datasets, Model((16,) * 3, (8,) * 3), task(Predictor()), seed=0)
+    got = batches(trainer, 3)
+    sources = {float(raw.max()) for b in got for raw in b["raw"]}  # raw 1 (masked) or 0
+    assert sources == {0.0, 1.0}  # samples of both datasets were stacked together
+    for b in got:
+        assert b["mask"].shape == (8, 1, 8, 8, 8)
+
+
 def test_impossible_min_masked_falls_back_instead_of_hanging(caplog):
     mask = np.zeros((24, 24, 24), np.uint8)
     mask[0, 0, 0] = 1

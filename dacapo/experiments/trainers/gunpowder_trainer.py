@@ -122,6 +122,15 @@ class GunpowderTrainer(Trainer):
         if num_in is not None and int(num_in) != have:
             raise ValueError(f"model expects {num_in} input channel(s), raw has {have}")
 
+        # datasets without a mask get constant ones shaped like the others' (per-class) masks,
+        # so that samples of all datasets stack into one batch
+        mask_channels = {
+            tuple(d.mask.shape[: _channel_dims(d.mask)]) for d in datasets if d.mask is not None
+        }
+        if len(mask_channels) > 1:
+            raise ValueError(f"training masks differ in their channel axes: {sorted(mask_channels)}")
+        ones_channels = mask_channels.pop() if mask_channels else ()
+
         sources = []
         for dataset in datasets:
             raw, gt, mask = dataset.raw, dataset.gt, dataset.mask
@@ -166,7 +175,9 @@ class GunpowderTrainer(Trainer):
             raw_source = ArraySource(raw_key, raw, interpolatable=True, roi=raw_roi, dtype=np.float32)
             gt_source = ArraySource(gt_key, gt)
             if mask is None:
-                mask_source = ConstantSource(mask_key, gt.roi, out_vs, value=1, dtype=np.uint8)
+                mask_source = ConstantSource(
+                    mask_key, gt.roi, out_vs, value=1, dtype=np.uint8, channel_shape=ones_channels
+                )
                 location = SampleLocation(
                     out_roi, gt.roi, grid, mask_roi=gt.roi, min_masked=self.min_masked,
                     sample_points=points, name=name,
