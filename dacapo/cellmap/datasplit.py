@@ -122,7 +122,7 @@ def datasplit_config(
             for usage, entry, crop_classes in source
         ]
     generator_kwargs.setdefault("min_training_volume_size", 1)
-    config = DataSplitGenerator(
+    return DataSplitGenerator(
         name,
         specs,
         input_resolution,
@@ -131,37 +131,3 @@ def datasplit_config(
         classes_separator_character=",",
         **generator_kwargs,
     ).compute()
-    return _uniform_masks(config)
-
-
-def _uniform_masks(config):
-    """Give every dataset a per-class mask when some have one (crops lacking a class): the
-    trainer stacks the masks of datasets sampled into one batch, so they must have the same
-    channels."""
-    import attrs
-
-    from dacapo.experiments.datasplits.datasets.arrays import ConcatArrayConfig, ConstantArrayConfig
-
-    datasets = [*config.train_configs, *config.validate_configs]
-    if not any(d.mask_config is not None for d in datasets):
-        return config
-
-    def with_mask(dataset):
-        gt = dataset.gt_config
-        if dataset.mask_config is not None or not isinstance(gt, ConcatArrayConfig):
-            return dataset
-        mask = ConcatArrayConfig(
-            name=f"{gt.name}_mask",
-            channels=list(gt.channels),
-            source_array_configs={
-                c: ConstantArrayConfig(name=f"{source.name}_annotated", source_array_config=source, constant=1)
-                for c, source in gt.source_array_configs.items()
-            },
-        )
-        return attrs.evolve(dataset, mask_config=mask)
-
-    return attrs.evolve(
-        config,
-        train_configs=[with_mask(d) for d in config.train_configs],
-        validate_configs=[with_mask(d) for d in config.validate_configs],
-    )
