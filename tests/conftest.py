@@ -1,4 +1,5 @@
 import pytest
+from options_isolation import isolate_options
 
 from dacapo.options import Options
 
@@ -7,14 +8,7 @@ from dacapo.options import Options
 def options(tmp_path, monkeypatch):
     """Options pointing every store at a fresh ``runs_base_dir`` (``type: files``); no user
     ``dacapo.yaml`` (explicit, ``./`` or ``~/``) can leak in."""
-    for key in ("DACAPO_MONGODBHOST", "DACAPO_MONGODBNAME", "DACAPO_MONGO_DB_HOST",
-                "DACAPO_MONGO_DB_NAME", "DACAPO_COMPUTE_CONTEXT"):
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("DACAPO_OPTIONS_FILE", str(tmp_path / "no-such-dacapo.yaml"))
-    monkeypatch.setenv("DACAPO_RUNS_BASE_DIR", str(tmp_path / "runs"))
-    monkeypatch.setenv("DACAPO_TYPE", "files")
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.chdir(tmp_path)
+    isolate_options(monkeypatch, tmp_path)
     return Options.instance()
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from funlib.geometry import Roi
+from options_isolation import isolate_options
 
 REPO = Path(__file__).resolve().parents[2]
 SLURM_LOCAL = REPO.parent / "shared" / "tools" / "slurm-local"
@@ -26,14 +27,7 @@ def blockwise_env(tmp_path_factory):
     ``dacapo.yaml`` can leak in (explicit, ``./`` or ``~/``)."""
     root = tmp_path_factory.mktemp("blockwise")
     patch = pytest.MonkeyPatch()
-    for key in ("DACAPO_MONGODBHOST", "DACAPO_MONGODBNAME", "DACAPO_MONGO_DB_HOST",
-                "DACAPO_MONGO_DB_NAME", "DACAPO_COMPUTE_CONTEXT"):
-        patch.delenv(key, raising=False)
-    patch.setenv("DACAPO_OPTIONS_FILE", str(root / "no-such-dacapo.yaml"))
-    patch.setenv("DACAPO_RUNS_BASE_DIR", str(root / "runs"))
-    patch.setenv("DACAPO_TYPE", "files")
-    patch.setenv("HOME", str(root / "home"))
-    patch.chdir(root)
+    isolate_options(patch, root)
     yield root
     patch.undo()
 

@@ -19,6 +19,7 @@ from dacapo.store.create_store import create_config_store
 from dacapo.utils.synthetic import write_cells
 
 from e2e.helpers import small_run_config
+from options_isolation import isolate_options
 from .integrity import stats_records
 from .processes import CliProcess, run_cli
 
@@ -37,14 +38,7 @@ def trained(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("resume")
     with pytest.MonkeyPatch.context() as patch:
-        for key in ("DACAPO_MONGODBHOST", "DACAPO_MONGODBNAME", "DACAPO_MONGO_DB_HOST",
-                    "DACAPO_MONGO_DB_NAME", "DACAPO_COMPUTE_CONTEXT", "DACAPO_FAULT_INJECT"):
-            patch.delenv(key, raising=False)
-        patch.setenv("DACAPO_OPTIONS_FILE", str(root / "no-such-dacapo.yaml"))
-        patch.setenv("DACAPO_RUNS_BASE_DIR", str(root / "runs"))
-        patch.setenv("DACAPO_TYPE", "files")
-        patch.setenv("HOME", str(root / "home"))
-        patch.chdir(root)
+        isolate_options(patch, root)
         env = {**os.environ, **Options.export_environment(), "OMP_NUM_THREADS": "1"}
         config = small_run_config(root / "data", name=RUN, iterations=ITERATION, validation_interval=ITERATION)
         create_config_store().store_run_config(config)
