@@ -41,7 +41,8 @@ def validate_name(name: Any, what: str = "config") -> str:
 
 
 class ConfigBase:
-    """Marker base of all configs. Registers each subclass by its class name."""
+    """Marker base of all configs. Registers each subclass by its class name. A family base
+    (``ArrayConfig``, ``TaskConfig``…) sets ``_abstract = True`` in its own body."""
 
     _abstract: ClassVar[bool] = True
 
@@ -64,6 +65,23 @@ class ConfigBase:
     def verify(self) -> tuple[bool, str]:
         """Check what can be checked without training. Returns ``(ok, message)``."""
         return True, "No validation for this config"
+
+    def kind_required(self, what: str) -> Exception:
+        """What a family base raises where one of its kinds is needed (a stored document may
+        name the base itself); a kind that lacks ``what`` is a programming error."""
+        cls = type(self)
+        if not is_abstract(cls):
+            return NotImplementedError(f"{cls.__name__}.{what}")
+        kinds = sorted(n for n, c in CONFIG_TYPES.items() if issubclass(c, cls) and not is_abstract(c))
+        return ConfigError(
+            f"{cls.__name__} {getattr(self, 'name', '?')!r}: a base class has no {what}; "
+            f"use one of its kinds (e.g. {', '.join(kinds[:3]) or 'none registered'})"
+        )
+
+
+def is_abstract(cls: type) -> bool:
+    """Whether ``cls`` is a family base (declared ``_abstract`` itself), not a usable config."""
+    return bool(cls.__dict__.get("_abstract", False))
 
 
 def config_class(name: str) -> type:

@@ -315,3 +315,16 @@ def test_unreachable_mongo_default_timeout_is_short():
 
     connection = MongoConnection(f"mongodb://127.0.0.1:{_closed_port()}/", "dacapo")
     assert connection.timeout == DEFAULT_TIMEOUT <= 5
+
+
+def test_a_document_naming_a_family_base():
+    # found by tests/faults' fuzzing: a stored ``__type__: ArrayConfig`` gave NotImplementedError
+    from dacapo.store.converter import structure
+
+    config = structure({"__type__": "ArrayConfig", "name": "raw"})
+    ok, message = config.verify()
+    assert not ok and message == (
+        "ArrayConfig 'raw': a base class has no array; use one of its kinds "
+        "(e.g. BinarizeArrayConfig, ConcatArrayConfig, ConstantArrayConfig)"
+    )
+    assert "use one of its kinds" in api_error(lambda: structure({"__type__": "TaskConfig", "name": "t"}).task_type)

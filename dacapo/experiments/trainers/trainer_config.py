@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import ClassVar
+
 import attrs
 
 from dacapo.config import ConfigBase, help_field, positive
@@ -8,6 +10,8 @@ from dacapo.config import ConfigBase, help_field, positive
 @attrs.frozen
 class TrainerConfig(ConfigBase):
     """Base of trainer configs; ``trainer_type(config)`` builds the runtime ``Trainer``."""
+
+    _abstract: ClassVar[bool] = True  # a family base: documents name one of its kinds
 
     name: str = help_field("A unique name for this trainer.")
     batch_size: int = help_field(
@@ -19,4 +23,4 @@ class TrainerConfig(ConfigBase):
 
     @property
     def trainer_type(self):
-        raise NotImplementedError(f"{type(self).__name__}.trainer_type")
+        raise self.kind_required("trainer_type")

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import ClassVar
+
 import attrs
 
 from dacapo.config import ConfigBase, help_field
@@ -9,9 +11,11 @@ from dacapo.config import ConfigBase, help_field
 class DatasetConfig(ConfigBase):
     """Base of dataset configs; ``dataset_type(config)`` builds the runtime ``Dataset``."""
 
+    _abstract: ClassVar[bool] = True  # a family base: documents name one of its kinds
+
     name: str = help_field("A unique name for this dataset.")
     weight: int = help_field("Relative sampling weight of this dataset during training.", default=1)
 
     @property
     def dataset_type(self):
-        raise NotImplementedError(f"{type(self).__name__}.dataset_type")
+        raise self.kind_required("dataset_type")

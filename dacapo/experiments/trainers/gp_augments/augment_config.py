@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import attrs
 
 from dacapo.config import ConfigBase, ConfigError
@@ -17,8 +19,10 @@ class AugmentConfig(ConfigBase):
     Config modules import gunpowder lazily, inside ``node``.
     """
 
+    _abstract: ClassVar[bool] = True  # a family base: documents name one of its kinds
+
     def node(self, raw_key, gt_key=None, mask_key=None):
-        raise NotImplementedError(f"{type(self).__name__}.node")
+        raise self.kind_required("node")
 
     def inference_transform(self, raw):
         """What this augment does to raw at inference time: nothing for random augments; a

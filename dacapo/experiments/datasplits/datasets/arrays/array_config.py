@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import ClassVar
+
 import attrs
 
 from dacapo.config import ConfigBase, ConfigError, help_field
@@ -11,10 +13,12 @@ class ArrayConfig(ConfigBase):
     ``funlib.persistence.Array`` returned by ``array(mode)``: nothing is read until it is indexed
     with a ``Roi``. Channel axes are named with a trailing ``^`` (e.g. ``"c^"``)."""
 
+    _abstract: ClassVar[bool] = True  # a family base: documents name one of its kinds
+
     name: str = help_field("A unique name for this array.")
 
     def array(self, mode: str = "r"):
-        raise NotImplementedError(f"{type(self).__name__}.array")
+        raise self.kind_required("array")
 
     def sources(self) -> list[ArrayConfig]:
         """The array configs this one is derived from (fields holding array configs, alone or
