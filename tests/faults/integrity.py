@@ -23,13 +23,9 @@ def stats_records(runs_dir: Path, run_name: str, file_name: str = TRAINING) -> l
     lines = data.split(b"\n")
     torn = lines.pop()  # b"" when the file ends with a newline
     records = [json.loads(line) for line in lines]  # every complete line parses
-    if torn:
-        try:
-            json.loads(torn)
-        except ValueError:
-            pass  # a torn last record: ignored by the store
-        else:
-            raise AssertionError(f"{path}: a complete record without its newline")
+    # a torn last line (even one whose JSON happens to be complete, when a kill strikes right
+    # before its newline) is ignored by the store and cut off before its next append
+    del torn
     return records
 
 

@@ -72,7 +72,9 @@ def test_appending_an_iteration_only_writes_that_iteration(store, monkeypatch):
     assert counter.bytes == len(line) and counter.reads == 0
 
 
-@pytest.mark.parametrize("tail", [b'{"iteration": 3, "lo', b"\x00\x00\x00\x00", b'{"iteration": 3\n'])
+# the last: a kill right before the newline (found by tests/faults) leaves complete JSON, still torn
+@pytest.mark.parametrize("tail", [b'{"iteration": 3, "lo', b"\x00\x00\x00\x00", b'{"iteration": 3\n',
+                                  b'{"iteration":3,"loss":0.7,"time":0.2}'])
 def test_torn_last_line_is_ignored_then_cut_off(store, tail):
     stats = training_stats(3)
     store.store_training_stats("run", stats)
