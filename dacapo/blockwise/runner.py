@@ -154,7 +154,8 @@ def _worker_id_from_env() -> int:
 class _InProcessBlockFunction:
     """daisy serial mode: ``setup`` on the first block, then ``process_block``."""
 
-    def __init__(self, task: BlockwiseTask, worker: WorkerContext, progress: bool, done: int):
+    def __init__(self, task: BlockwiseTask, worker: WorkerContext, progress: bool, done: int,
+                 position: int = 0):
         from tqdm import tqdm
 
         self.task = task
@@ -163,7 +164,7 @@ class _InProcessBlockFunction:
         self.errors: dict[tuple[int, ...], str] = {}  # block index -> its last error
         # daisy's serial mode shows no progress of its own
         self.bar = tqdm(total=task.num_blocks, initial=done, desc=task.task_id, unit="block",
-                        disable=not progress, dynamic_ncols=True)
+                        disable=not progress, dynamic_ncols=True, position=position)
 
     def __call__(self, block) -> None:
         if not self.ready:
@@ -322,7 +323,7 @@ def run_tasks(
             mask = skip_masks.get(task.task_id)
             function = _InProcessBlockFunction(
                 task, WorkerContext(run_id=run_id, device=device, in_process=True),
-                progress, 0 if mask is None else int(mask.sum()),
+                progress, 0 if mask is None else int(mask.sum()), len(in_process_functions),
             )
             in_process_functions.append(function)
         elif isinstance(context, LocalTorch):
