@@ -57,6 +57,42 @@ def peak_rss_bytes() -> int:
     return 0
 
 
+def tutorial_trainer_config(num_data_fetchers: int, elastic: bool = True):
+    """The tutorial's trainer: batch size 2, elastic + intensity + gamma + scale/shift augments,
+    ``min_masked=0.05``."""
+    from dacapo.experiments.trainers import GunpowderTrainerConfig
+    from dacapo.experiments.trainers.gp_augments import (
+        ElasticAugmentConfig,
+        GammaAugmentConfig,
+        IntensityAugmentConfig,
+        IntensityScaleShiftAugmentConfig,
+    )
+
+    augments = [
+        IntensityAugmentConfig(scale=(0.5, 1.5), shift=(-0.2, 0.2), clip=True),
+        GammaAugmentConfig(gamma_range=(0.5, 1.5)),
+        IntensityScaleShiftAugmentConfig(scale=2.0, shift=-1.0),
+    ]
+    if elastic:
+        augments.insert(0, ElasticAugmentConfig(
+            control_point_spacing=[100, 100, 100],
+            control_point_displacement_sigma=[10.0, 10.0, 10.0],
+            rotation_interval=(0.0, 1.5707963267948966),
+            subsample=8,
+            uniform_3d_rotation=True,
+        ))
+    return GunpowderTrainerConfig(
+        name="bench_tutorial_trainer",
+        batch_size=2,
+        learning_rate=1e-05,
+        num_data_fetchers=num_data_fetchers,
+        augments=augments,
+        snapshot_interval=10**6,
+        min_masked=0.05,
+        clip_raw=False,
+    )
+
+
 def tutorial_kind_run_config(
     directory: Path,
     name: str,
@@ -78,13 +114,6 @@ def tutorial_kind_run_config(
     from dacapo.experiments.architectures import CNNectomeUNetConfig
     from dacapo.experiments.datasplits import TrainValidateDataSplitConfig
     from dacapo.experiments.tasks import DistanceTaskConfig
-    from dacapo.experiments.trainers import GunpowderTrainerConfig
-    from dacapo.experiments.trainers.gp_augments import (
-        ElasticAugmentConfig,
-        GammaAugmentConfig,
-        IntensityAugmentConfig,
-        IntensityScaleShiftAugmentConfig,
-    )
     from dacapo.utils.synthetic import write_cells
     from tests.e2e.helpers import dataset_config
 
@@ -117,29 +146,7 @@ def tutorial_kind_run_config(
         constant_upsample=True,
         padding="valid",
     )
-    augments = [
-        IntensityAugmentConfig(scale=(0.5, 1.5), shift=(-0.2, 0.2), clip=True),
-        GammaAugmentConfig(gamma_range=(0.5, 1.5)),
-        IntensityScaleShiftAugmentConfig(scale=2.0, shift=-1.0),
-    ]
-    if elastic:
-        augments.insert(0, ElasticAugmentConfig(
-            control_point_spacing=[100, 100, 100],
-            control_point_displacement_sigma=[10.0, 10.0, 10.0],
-            rotation_interval=(0.0, 1.5707963267948966),
-            subsample=8,
-            uniform_3d_rotation=True,
-        ))
-    trainer = GunpowderTrainerConfig(
-        name="bench_tutorial_trainer",
-        batch_size=2,
-        learning_rate=1e-05,
-        num_data_fetchers=num_data_fetchers,
-        augments=augments,
-        snapshot_interval=10**6,
-        min_masked=0.05,
-        clip_raw=False,
-    )
+    trainer = tutorial_trainer_config(num_data_fetchers, elastic)
     return RunConfig(
         name=name,
         datasplit_config=datasplit,

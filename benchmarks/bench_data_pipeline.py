@@ -24,6 +24,8 @@ import time
 import types
 from pathlib import Path
 
+from _common import tutorial_trainer_config
+
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -88,38 +90,6 @@ def make_predictor():
                 return (w * (mask if mask is not None else 1))[None]
 
         return Predictor(), "edt stand-in"
-
-
-def tutorial_trainer_config(num_data_fetchers: int):
-    from dacapo.experiments.trainers import GunpowderTrainerConfig
-    from dacapo.experiments.trainers.gp_augments import (
-        ElasticAugmentConfig,
-        GammaAugmentConfig,
-        IntensityAugmentConfig,
-        IntensityScaleShiftAugmentConfig,
-    )
-
-    return GunpowderTrainerConfig(
-        name="example_default_one_label_finetuning",
-        batch_size=2,
-        learning_rate=1e-05,
-        num_data_fetchers=num_data_fetchers,
-        augments=[
-            ElasticAugmentConfig(
-                control_point_spacing=[100, 100, 100],
-                control_point_displacement_sigma=[10.0, 10.0, 10.0],
-                rotation_interval=(0.0, 1.5707963267948966),
-                subsample=8,
-                uniform_3d_rotation=True,
-            ),
-            IntensityAugmentConfig(scale=(0.5, 1.5), shift=(-0.2, 0.2), clip=True),
-            GammaAugmentConfig(gamma_range=(0.5, 1.5)),
-            IntensityScaleShiftAugmentConfig(scale=2.0, shift=-1.0),
-        ],
-        snapshot_interval=10000,
-        min_masked=0.05,
-        clip_raw=False,
-    )
 
 
 class StandInModel:
