@@ -18,7 +18,7 @@ from funlib.geometry import Coordinate, Roi
 
 from .arrays import array_attributes, crop, decode, open_output, prepare_output, write_cropped
 from .bookkeeping import Bookkeeping
-from .task import BlockwiseTask, WorkerContext
+from .task import BlockwiseTask, WorkerContext, context_rois
 
 _POST_PROCESSORS: dict = {}
 
@@ -73,12 +73,9 @@ class PostProcessTask(BlockwiseTask):
         max_retries: int = 2,
         timeout: Optional[float] = None,
     ):
-        context = Coordinate(context)
         super().__init__(
             task_id,
-            total_roi=output_roi.grow(context, context),
-            read_roi=Roi(-context, Coordinate(block_shape) + context * 2),
-            write_roi=Roi((0,) * output_roi.dims, block_shape),
+            **context_rois(output_roi, block_shape, context),
             bookkeeping=Bookkeeping.for_array(output.container, output.dataset),
             upstream_tasks=upstream_tasks,
             max_retries=max_retries,

@@ -36,7 +36,7 @@ from funlib.geometry import Coordinate, Roi
 from .arrays import array_exists, crop, open_output, prepare_output, write_cropped
 from .bookkeeping import Bookkeeping, atomic_write_bytes
 from .loading import describe, load_function
-from .task import BlockwiseTask, WorkerContext
+from .task import BlockwiseTask, WorkerContext, context_rois
 
 logger = logging.getLogger(__name__)
 
@@ -97,9 +97,7 @@ class SegmentTask(BlockwiseTask):
         context = Coordinate(context)
         super().__init__(
             task_id,
-            total_roi=output_roi.grow(context, context),
-            read_roi=Roi(-context, Coordinate(block_shape) + context * 2),
-            write_roi=Roi((0,) * output_roi.dims, block_shape),
+            **context_rois(output_roi, block_shape, context),
             read_write_conflict=True,
             # beside (not inside) the output's own bookkeeping, which the relabel task owns
             bookkeeping=Bookkeeping.for_array(output.container, output.dataset.strip("/") + "__segment"),

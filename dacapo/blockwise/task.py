@@ -31,6 +31,17 @@ class WorkerContext:
     in_process: bool = False
 
 
+def context_rois(output_roi: Roi, block_shape, context) -> dict:
+    """``total_roi``, ``read_roi`` and ``write_roi`` of blocks of ``block_shape`` that tile
+    ``output_roi``, each reading ``context`` around what it writes."""
+    context = Coordinate(context)
+    return {
+        "total_roi": output_roi.grow(context, context),
+        "read_roi": Roi(-context, Coordinate(block_shape) + context * 2),
+        "write_roi": Roi((0,) * output_roi.dims, block_shape),
+    }
+
+
 class BlockwiseTask:
     #: Whether workers need torch (a device, thread settings); others never import it.
     uses_torch = False
