@@ -102,7 +102,7 @@ class BinarySegmentationEvaluationScores(EvaluationScores):
             "f1_score",
         }
     )
-    _distances: ClassVar[frozenset] = frozenset(
+    _unbounded: ClassVar[frozenset] = frozenset(  # distances
         {"hausdorff"} | {c for c in criteria if "distance" in c}
     )
     # Criteria weighing both kinds of error: their best weights are worth keeping. One-sided
@@ -119,32 +119,6 @@ class BinarySegmentationEvaluationScores(EvaluationScores):
             "f1_score",
         }
     )
-
-    @classmethod
-    def _check(cls, criterion: str) -> str:
-        if criterion not in cls.criteria:
-            raise ValueError(
-                f"unknown criterion {criterion!r}; known: {', '.join(cls.criteria)}"
-            )
-        return criterion
-
-    @classmethod
-    def higher_is_better(cls, criterion: str) -> bool:
-        return cls._check(criterion) in cls._higher_is_better
-
-    @classmethod
-    def bounds(cls, criterion: str) -> tuple[Optional[float], Optional[float]]:
-        if cls._check(criterion) in cls._distances:
-            return (0.0, None)
-        return (0.0, 1.0)
-
-    @classmethod
-    def store_best(cls, criterion: str) -> bool:
-        return cls._check(criterion) in cls._store_best
-
-    @classmethod
-    def from_dict(cls, scores: dict) -> "BinarySegmentationEvaluationScores":
-        return cls(**{c: scores[c] for c in cls.criteria if c in scores})
 
 
 SEPARATOR = "__"

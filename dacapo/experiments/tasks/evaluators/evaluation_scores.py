@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Optional
+from typing import ClassVar, Optional
 
 
 def is_better(score_1: float, score_2: Optional[float], higher_is_better: bool) -> bool:
@@ -30,19 +30,35 @@ class EvaluationScores:
 
     criteria: list[str] = []
 
-    @staticmethod
-    def higher_is_better(criterion: str) -> bool:
-        raise NotImplementedError
+    # per-criterion properties of a fixed set of criteria (a subclass with dynamic criteria
+    # overrides the methods below instead)
+    _higher_is_better: ClassVar[frozenset] = frozenset()
+    _store_best: ClassVar[frozenset] = frozenset()
+    _unbounded: ClassVar[frozenset] = frozenset()  # bounds (0, None); the others (0, 1)
 
-    @staticmethod
-    def bounds(criterion: str) -> tuple[Optional[float], Optional[float]]:
+    @classmethod
+    def _check(cls, criterion: str) -> str:
+        if criterion not in cls.criteria:
+            raise ValueError(f"unknown criterion {criterion!r}; known: {', '.join(cls.criteria)}")
+        return criterion
+
+    @classmethod
+    def higher_is_better(cls, criterion: str) -> bool:
+        return cls._check(criterion) in cls._higher_is_better
+
+    @classmethod
+    def bounds(cls, criterion: str) -> tuple[Optional[float], Optional[float]]:
         """(lower, upper) bound of the criterion; None where unbounded."""
-        raise NotImplementedError
+        return (0.0, None) if cls._check(criterion) in cls._unbounded else (0.0, 1.0)
 
-    @staticmethod
-    def store_best(criterion: str) -> bool:
+    @classmethod
+    def store_best(cls, criterion: str) -> bool:
         """Whether the weights that are best by this criterion are worth keeping."""
-        raise NotImplementedError
+        return cls._check(criterion) in cls._store_best
+
+    @classmethod
+    def from_dict(cls, scores: dict):
+        return cls(**{c: scores[c] for c in cls.criteria if c in scores})
 
     @classmethod
     def compare(cls, score_1: float, score_2: Optional[float], criterion: str) -> bool:

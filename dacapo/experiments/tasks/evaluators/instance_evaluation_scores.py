@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Optional
+from typing import ClassVar
 
 import attrs
 
@@ -36,27 +36,4 @@ class InstanceEvaluationScores(EvaluationScores):
         {"adapted_rand_precision", "adapted_rand_recall"}
     )
     _store_best: ClassVar[frozenset] = frozenset({"voi", "adapted_rand_error"})
-
-    @classmethod
-    def _check(cls, criterion: str) -> str:
-        if criterion not in cls.criteria:
-            raise ValueError(f"unknown criterion {criterion!r}; known: {', '.join(cls.criteria)}")
-        return criterion
-
-    @classmethod
-    def higher_is_better(cls, criterion: str) -> bool:
-        return cls._check(criterion) in cls._higher_is_better
-
-    @classmethod
-    def bounds(cls, criterion: str) -> tuple[Optional[float], Optional[float]]:
-        if cls._check(criterion).startswith("voi"):
-            return (0.0, None)
-        return (0.0, 1.0)
-
-    @classmethod
-    def store_best(cls, criterion: str) -> bool:
-        return cls._check(criterion) in cls._store_best
-
-    @classmethod
-    def from_dict(cls, scores: dict) -> "InstanceEvaluationScores":
-        return cls(**{c: scores[c] for c in cls.criteria if c in scores})
+    _unbounded: ClassVar[frozenset] = frozenset({"voi", "voi_split", "voi_merge"})
