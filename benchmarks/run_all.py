@@ -24,6 +24,7 @@ HERE = Path(__file__).resolve().parent
 ORDER = [
     "bench_import",
     "bench_distance_target",
+    "bench_array_reads",
     "bench_data_pipeline",
     "bench_training",
     "bench_blockwise_predict",
@@ -35,6 +36,7 @@ ARGS = {
     "quick": {
         "bench_import": ["--repeat", "1"],
         "bench_distance_target": ["--repeats", "1", "--sizes", "40"],
+        "bench_array_reads": ["--roi", "40", "--volume", "64", "--chunks", "16", "--repeats", "1"],
         "bench_data_pipeline": ["--fetchers", "0", "1", "--batches", "2", "--warmup", "1",
                                 "--size", "96", "--input", "52", "--output", "12"],
         "bench_training": ["--quick", "--fetchers", "1"],
@@ -46,6 +48,7 @@ ARGS = {
     "default": {
         "bench_import": [],
         "bench_distance_target": [],
+        "bench_array_reads": [],
         "bench_data_pipeline": ["--size", "192"],
         "bench_training": [],
         "bench_blockwise_predict": [],

@@ -17,6 +17,8 @@ from typing import Callable, Iterable, Iterator, Optional
 import numpy as np
 from funlib.geometry import Coordinate, Roi
 
+from dacapo.experiments.datasplits.datasets.arrays.array_utils import read_padded
+
 logger = logging.getLogger(__name__)
 
 
@@ -62,7 +64,7 @@ class BlockPredictor:
         return rois
 
     def _read(self, write_roi: Roi) -> np.ndarray:
-        data = self.raw.to_ndarray(self.read_roi(write_roi), fill_value=0)
+        data = read_padded(self.raw, self.read_roi(write_roi), fill_value=0)
         if len(data.shape) == self.input_shape.dims:
             data = data[np.newaxis]
         data = data.astype(np.float32, copy=False)

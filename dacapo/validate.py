@@ -30,6 +30,7 @@ def validate_run(
 ):
     """Validate ``run.model`` as it is now, recording the scores as those of ``iteration``
     (also in TensorBoard: on ``board``, a ``RunBoard``, else on one of this call's own)."""
+    from dacapo.experiments.datasplits.datasets.arrays.array_utils import read as read_array
     from tqdm import tqdm
 
     from dacapo.experiments.validation_iteration_scores import ValidationIterationScores
@@ -63,8 +64,8 @@ def validate_run(
             bar.set_postfix(dataset=dataset.name)
             prediction = _predict_dataset(run, dataset, iteration, array_store, device)
             bar.update(1)
-            gt = np.asarray(dataset.gt[prediction.roi])
-            mask = None if dataset.mask is None else np.asarray(dataset.mask[prediction.roi])
+            gt = read_array(dataset.gt, prediction.roi)
+            mask = None if dataset.mask is None else read_array(dataset.mask, prediction.roi)
             prediction_data = prediction[prediction.roi]
             per_parameter = []
             for parameter in parameters:

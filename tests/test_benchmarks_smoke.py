@@ -31,3 +31,11 @@ def test_run_all_quick_runs_the_named_benchmarks_and_reports_exit_codes():
     assert exits == {"bench_import": 0, "bench_distance_target": 0}
     assert any(line.get("bench") == "import" for line in lines)
     assert len(lines) > 5  # distance-target figures too
+
+
+def test_array_reads_benchmark_compares_read_with_dask_and_zarr():
+    lines = run_json_lines(str(BENCHMARKS / "bench_array_reads.py"), "--roi", "40", "--volume", "64",
+                           "--chunks", "16", "--repeats", "1")
+    assert {line["array"] for line in lines} == {"intensities", "binarize", "concat"}
+    for line in lines:
+        assert line["read_ms"] > 0 and line["dask_view_ms"] > 0 and line["bare_zarr_ms"] > 0

@@ -16,13 +16,15 @@ from typing import Optional, Sequence
 import numpy as np
 from funlib.geometry import Roi
 
+from dacapo.experiments.datasplits.datasets.arrays.array_utils import read_padded
+
 from .arrays import array_attributes, decode
 
 
 def read(input_array, roi: Roi) -> np.ndarray:
     """``roi`` of ``input_array`` (zeros outside it), decoded to float32 when stored as
     integers with ``scale_factor``/``add_offset``."""
-    data = input_array.to_ndarray(roi, fill_value=0)
+    data = read_padded(input_array, roi, fill_value=0)
     attributes = array_attributes(input_array)
     if "scale_factor" in attributes:
         data = decode(data, attributes)
@@ -101,7 +103,7 @@ def post_processor(input_array, block, task_config=None, parameters=None) -> np.
     result = np.zeros(shape, dtype=np.uint64)
     if roi.empty:
         return result
-    data = decode(input_array[roi], array_attributes(input_array))
+    data = decode(read_padded(input_array, roi), array_attributes(input_array))
     labels = np.asarray(pp.process(parameters, data))
     if labels.ndim == dims + 1 and labels.shape[0] == 1:
         labels = labels[0]

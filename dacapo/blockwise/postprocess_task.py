@@ -15,6 +15,7 @@ from typing import Optional
 
 import numpy as np
 from funlib.geometry import Coordinate, Roi
+from dacapo.experiments.datasplits.datasets.arrays.array_utils import read as read_array
 
 from .arrays import array_attributes, crop, decode, open_output, prepare_output, write_cropped
 from .bookkeeping import Bookkeeping
@@ -34,7 +35,7 @@ def post_processor_of(task_config):
 def read_prediction(array, roi: Roi) -> tuple[Roi, np.ndarray]:
     """The prediction inside ``roi`` ∩ its ROI, decoded to float32: ``(roi read, data)``."""
     roi = roi.intersect(array.roi)
-    return roi, decode(array[roi], array_attributes(array))
+    return roi, decode(read_array(array, roi), array_attributes(array))
 
 
 def probe(post_processor, parameters, num_channels: int, dims: int):

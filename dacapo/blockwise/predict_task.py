@@ -88,66 +88,6 @@ def input_array_config(run_config, input_container, input_dataset: str):
     )
 
 
-class InputReader:
-    """The input for ``BlockPredictor`` (``voxel_size``, ``roi``, ``to_ndarray(roi,
-    fill_value)``), reading zarr chunks directly when the input is a plain zarr/N5 dataset,
-    possibly normalised by an ``IntensitiesArrayConfig``: the same float32 arithmetic as the
-    lazy (dask) array, ~10x faster per block (3 ms instead of 45 ms for 100^3 voxels here).
-    Anything else goes through the lazy array."""
-
-    def __init__(self, input_config):
-        from dacapo.experiments.datasplits.datasets.arrays import (
-            IntensitiesArrayConfig,
-            ZarrArrayConfig,
-        )
-
-        self.array = input_config.array("r")
-        self.voxel_size = self.array.voxel_size
-        self.roi = self.array.roi
-        self._source = None
-        self._normalise = None
-        source_config = input_config
-        if isinstance(input_config, IntensitiesArrayConfig):
-            source_config = input_config.source_array_config
-            self._normalise = (np.float32(input_config.min),
-                               np.float32(input_config.max) - np.float32(input_config.min))
-        if isinstance(source_config, ZarrArrayConfig):
-            source = source_config.array("r") if source_config is not input_config else self.array
-            data = getattr(source, "_source_data", None)
-            if (
-                not getattr(source, "lazy_ops", [None])
-                and data is not None
-                and hasattr(data, "get_basic_selection")
-                and tuple(data.shape) == tuple(source.shape)
-                and source.roi == self.roi
-                and source.voxel_size == self.voxel_size
-            ):
-                self._source = source
-
-    @property
-    def dtype(self):
-        return self.array.dtype
-
-    def to_ndarray(self, roi: Roi, fill_value=0) -> np.ndarray:
-        if self._source is None:
-            return self.array.to_ndarray(roi, fill_value=fill_value)
-        source = self._source
-        channels = tuple(source.shape[: source.channel_dims])
-        dtype = np.float32 if self._normalise is not None else source.dtype
-        out = np.full(channels + tuple(roi.shape / self.voxel_size), fill_value, dtype=dtype)
-        inside = roi.intersect(self.roi)
-        if inside.empty:
-            return out
-        read = ((inside - source.offset) / self.voxel_size).to_slices()
-        data = source._source_data[(slice(None),) * len(channels) + read]
-        if self._normalise is not None:
-            low, scale = self._normalise
-            data = ((data.astype(np.float32) - low) / scale).clip(np.float32(0.0), np.float32(1.0))
-        place = ((inside - roi.offset) / self.voxel_size).to_slices()
-        out[(slice(None),) * len(channels) + place] = data
-        return out
-
-
 def weights_identity(run_name: str, iteration: int) -> Optional[list]:
     """Size and modification time of the checkpoint file (so that retrained weights of the same
     iteration do not count as the same job)."""
@@ -309,7 +249,7 @@ class PredictTask(BlockwiseTask):
         device = worker.device if worker.device is not None else None
         self._resident_predictor = BlockPredictor(
             run.model,
-            InputReader(self.input_config),
+            self.input_config.array("r"),
             device=str(device) if device is not None else None,
             batch_size=1,
             raw_transform=run.inference_transform,

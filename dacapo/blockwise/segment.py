@@ -33,6 +33,8 @@ from typing import Optional
 import numpy as np
 from funlib.geometry import Coordinate, Roi
 
+from dacapo.experiments.datasplits.datasets.arrays.array_utils import read as read_array
+
 from .arrays import array_exists, crop, open_output, prepare_output, write_cropped
 from .bookkeeping import Bookkeeping, atomic_write_bytes
 from .loading import describe, load_function
@@ -216,7 +218,7 @@ class SegmentTask(BlockwiseTask):
                 if mine_roi.empty or their_roi.empty:
                     continue
                 mine = crop(relabelled, block.read_roi, mine_roi, self.voxel_size)
-                theirs = np.asarray(fragments[their_roi])
+                theirs = read_array(fragments, their_roi)
                 merges.append(touching_merges(mine, theirs))
         if not merges:
             return np.zeros((0, 2), dtype=np.uint64)

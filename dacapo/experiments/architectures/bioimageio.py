@@ -234,13 +234,15 @@ def dacapo_model(architecture_config: dict, task_config: dict) -> torch.nn.Modul
 def _test_input(run, model) -> tuple[np.ndarray, Coordinate, list[str]]:
     """A crop (the model's input shape) at the centre of the first validation (else training)
     dataset's raw, as DaCapo reads it: ``(1, channels, *spatial)`` float32."""
+    from dacapo.experiments.datasplits.datasets.arrays.array_utils import read_padded
+
     datasets = list(run.datasplit.validate) or list(run.datasplit.train)
     raw = datasets[0].raw
     voxel_size = Coordinate(raw.voxel_size)
     shape = Coordinate(model.input_shape) * voxel_size
     offset = Coordinate(raw.roi.offset)
     begin = offset + (raw.roi.shape - shape) / 2 / voxel_size * voxel_size  # on the raw's grid
-    data = np.asarray(raw.to_ndarray(Roi(begin, shape), fill_value=0), dtype=np.float32)
+    data = read_padded(raw, Roi(begin, shape)).astype(np.float32, copy=False)
     if int(getattr(raw, "channel_dims", 0)) == 0:
         data = data[np.newaxis]
     units = list(getattr(raw, "units", None) or ["nm"] * voxel_size.dims)

@@ -77,14 +77,9 @@ class ArraySource(gp.BatchProvider):
 
 
 def _read(array, roi) -> np.ndarray:
-    """``array[roi]`` with dask's synchronous scheduler (no thread pool per small read)."""
-    try:
-        import dask
+    from dacapo.experiments.datasplits.datasets.arrays.array_utils import read
 
-        with dask.config.set(scheduler="synchronous"):
-            return np.asarray(array[roi])
-    except ImportError:  # pragma: no cover
-        return np.asarray(array[roi])
+    return read(array, roi)
 
 
 class ConstantSource(gp.BatchProvider):

@@ -1,10 +1,9 @@
-"""Runtime helpers of the array configs that combine several arrays or crop one (imports dask)."""
+"""Runtime helpers of the array configs that combine several arrays or crop one."""
 
 from __future__ import annotations
 
 from typing import Any, Sequence
 
-import dask.array as da
 from funlib.geometry import Coordinate, Roi
 from funlib.persistence import Array
 
@@ -22,16 +21,6 @@ def on_grid(array: Array, roi: Roi) -> bool:
         (b - o) % v == 0 and s % v == 0
         for b, o, s, v in zip(roi.begin, array.offset, roi.shape, voxel_size)
     )
-
-
-def crop_data(array: Array, roi: Roi) -> da.Array:
-    """The dask data of ``array`` inside ``roi`` (on its voxel grid, inside its ROI); channel
-    axes are kept whole."""
-    voxel_size = Coordinate(array.voxel_size)
-    begin = (roi.begin - array.offset) / voxel_size
-    end = (roi.end - array.offset) / voxel_size
-    slices = (slice(None),) * array.channel_dims + tuple(slice(b, e) for b, e in zip(begin, end))
-    return array.data[slices]
 
 
 def common_roi(config: Any, field: str, arrays: Sequence[Array], names: Sequence[str]) -> Roi:

@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
-import dask.array as da
+from functools import partial
+
 import numpy as np
+from funlib.geometry import Roi
 from funlib.persistence import Array
 
-from ._combine import common_roi, crop_data, spatial_names
+from ._combine import common_roi, spatial_names
 from ._fields import config_error
-from .array_utils import derived
+from .array_utils import computed_from, read
+
+
+def _stacked(arrays: list[Array], dtype: np.dtype, roi: Roi) -> np.ndarray:
+    """One channel per array (each single-channel), read once per distinct array."""
+    reads: dict[int, np.ndarray] = {}
+    out = None
+    for channel, array in enumerate(arrays):
+        if id(array) not in reads:
+            reads[id(array)] = read(array, roi)
+        block = reads[id(array)].reshape(reads[id(array)].shape[array.channel_dims :])
+        if out is None:
+            out = np.empty((len(arrays),) + block.shape, dtype=dtype)
+        out[channel] = block
+    return out
 
 
 def concat_array(config, mode: str = "r") -> Array:
@@ -33,23 +49,18 @@ def concat_array(config, mode: str = "r") -> Array:
         names.append(source_config.name)
     roi = common_roi(config, "source_array_configs", arrays, names)
     spatial = arrays[0].spatial_dims
-    data = []
-    for array in arrays:
-        if array.spatial_dims != spatial:
-            raise config_error(
-                config, "source_array_configs", names, "have different numbers of spatial axes"
-            )
-        block = crop_data(array, roi)
-        if array.channel_dims:
-            block = block[(0,) * array.channel_dims]
-        data.append(block)
+    if any(array.spatial_dims != spatial for array in arrays):
+        raise config_error(
+            config, "source_array_configs", names, "have different numbers of spatial axes"
+        )
     dtype = np.result_type(*[a.dtype for a in arrays])
-    stacked = da.stack([d.astype(dtype) for d in data], axis=0)
     first = arrays[0]
-    return derived(
+    return computed_from(
         first,
-        stacked,
+        partial(_stacked, arrays, dtype),
+        dtype,
+        channel_shape=(len(arrays),),
         axis_names=["c^"] + spatial_names(first),
-        offset=roi.begin,
+        roi=roi,
         attrs={"channel_names": list(config.channels)},
     )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from funlib.geometry import Coordinate
+from functools import partial
+
 from funlib.persistence import Array
 
-from ._combine import crop_data, on_grid
+from ._combine import on_grid
 from ._fields import config_error
-from .array_utils import derived
+from .array_utils import computed_from, read
 
 
 def crop_array(config, mode: str = "r") -> Array:
@@ -28,4 +29,4 @@ def crop_array(config, mode: str = "r") -> Array:
     cropped = roi.intersect(source.roi)
     if cropped.empty:
         raise config_error(config, "roi", roi, f"does not overlap the source roi {source.roi}")
-    return derived(source, crop_data(source, cropped), offset=Coordinate(cropped.begin))
+    return computed_from(source, partial(read, source), source.dtype, roi=cropped)

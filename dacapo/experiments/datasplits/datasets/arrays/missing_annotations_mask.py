@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-import dask.array as da
+from functools import partial
+
 import numpy as np
+from funlib.geometry import Coordinate, Roi
 from funlib.persistence import Array
 
-from .array_utils import derived
+from .array_utils import computed_from
 
 
 def _annotation(attrs: Any) -> Optional[dict]:
@@ -52,6 +54,12 @@ def annotated_groups(groupings, annotation: Optional[dict]) -> list[bool]:
     return flags
 
 
+def _flags_block(flags: np.ndarray, voxel_size: Coordinate, roi: Roi) -> np.ndarray:
+    """Each channel's flag over ``roi`` (a fresh, writable array)."""
+    shape = tuple(roi.shape / voxel_size)
+    return np.repeat(flags, int(np.prod(shape))).reshape((len(flags),) + shape)
+
+
 def missing_annotations_mask(config, mode: str = "r") -> Array:
     source = config.source_array_config.array("r")
     annotation = _annotation(source.attrs)
@@ -63,19 +71,12 @@ def missing_annotations_mask(config, mode: str = "r") -> Array:
             annotation = read_annotation_attrs(zarr_config)
     flags = np.asarray(annotated_groups(config.groupings, annotation), dtype=np.uint8)
 
-    spatial_shape = source.shape[source.channel_dims :]
-    spatial_chunks = source.data.chunks[source.channel_dims :]
-    # a lazy constant per channel; the product makes each computed block a fresh, writable array
-    ones = da.ones(
-        (len(flags),) + tuple(spatial_shape),
-        dtype=np.uint8,
-        chunks=((len(flags),),) + tuple(spatial_chunks),
-    )
-    data = ones * flags.reshape((-1,) + (1,) * len(spatial_shape))
     spatial_axes = [n for n in source.axis_names if not n.endswith("^")]
-    return derived(
+    return computed_from(
         source,
-        data,
+        partial(_flags_block, flags, Coordinate(source.voxel_size)),
+        np.uint8,
+        channel_shape=(len(flags),),
         axis_names=["c^"] + spatial_axes,
         attrs={"channel_names": config.channel_names, "annotated": [bool(f) for f in flags]},
     )

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-import dask.array as da
+from functools import partial
+
+import numpy as np
+from funlib.geometry import Roi
 from funlib.persistence import Array
 
-from ._combine import common_roi, crop_data
+from ._combine import common_roi
 from ._fields import config_error
-from .array_utils import derived
+from .array_utils import computed_from, read
+
+
+def _summed(arrays: list[Array], roi: Roi) -> np.ndarray:
+    return np.stack([read(a, roi) for a in arrays]).sum(axis=0)
 
 
 def sum_array(config, mode: str = "r") -> Array:
@@ -25,5 +32,5 @@ def sum_array(config, mode: str = "r") -> Array:
                 f"(axes {first.axis_names}), {name} {channels} (axes {array.axis_names})",
             )
     roi = common_roi(config, "source_array_configs", arrays, names)
-    data = da.stack([crop_data(a, roi) for a in arrays], axis=0).sum(axis=0)
-    return derived(first, data, offset=roi.begin)
+    dtype = np.stack([np.zeros(1, a.dtype) for a in arrays]).sum(axis=0).dtype
+    return computed_from(first, partial(_summed, arrays), dtype, roi=roi)

@@ -6,6 +6,7 @@ import logging
 import math
 import re
 import warnings
+from functools import partial
 from pathlib import Path
 from typing import Any, Optional
 
@@ -15,7 +16,7 @@ from funlib.persistence import Array
 
 from ._fields import config_error
 from ._zarr_v3 import V3Nodes, is_v3
-from .array_utils import axis_types, make_array
+from .array_utils import axis_types, computed_from, read
 
 logger = logging.getLogger(__name__)
 
@@ -422,10 +423,9 @@ def open_zarr_array(config, mode: str = "r") -> Array:
         )
     if begin == [0] * num_spatial and list(end) == list(shape):
         return whole()
-    data = whole().data
-    slices = (slice(None),) * (ndim - num_spatial) + tuple(slice(b, e) for b, e in zip(begin, end))
-    new_offset = offset + Coordinate(begin) * voxel_size
-    return make_array(data[slices], new_offset, voxel_size, axis_names, units, attrs=attrs)
+    array = whole()
+    inside = Roi(offset + Coordinate(begin) * voxel_size, (Coordinate(end) - Coordinate(begin)) * voxel_size)
+    return computed_from(array, partial(read, array), array.dtype, roi=inside, attrs=attrs)
 
 
 def copy_attrs_of(source) -> dict:
