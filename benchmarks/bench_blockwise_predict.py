@@ -76,7 +76,7 @@ def main() -> None:
         from funlib.geometry import Coordinate, Roi
 
         from dacapo.blockwise import Bookkeeping
-        from dacapo.blockwise.predict_task import InputReader, ModelBundle, input_array_config
+        from dacapo.blockwise.predict_task import ModelBundle, input_array_config
         from dacapo.compute_context import LocalTorch
         from dacapo.experiments.architectures import CNNectomeUNetConfig
         from dacapo.predict import predict
@@ -106,7 +106,7 @@ def main() -> None:
                            voxel_size=tuple(voxel_size), seed=3, num_objects=40)
         output_roi = Roi(context * voxel_size, output_shape * voxel_size)
         # the reader blockwise prediction uses (its reads are not timed in the bare forward)
-        raw = InputReader(input_array_config(config, data.container, "raw"))
+        raw = input_array_config(config, data.container, "raw").array("r")
         probe = BlockPredictor(bundle.model, raw, device="cpu")
         rois = probe.write_rois(output_roi)
         voxels = int(np.prod(output_shape))

@@ -271,6 +271,8 @@ def test_data_fetchers_work_and_shut_down(fetchers):
         got = [trainer.next_batch(i) for i in range(3)]
         workers = _children() - before
         assert len(workers) == min(fetchers, len(os.sched_getaffinity(0)))
+        # workers yield the CPU to the model's lock-stepped threads
+        assert all(os.getpriority(os.PRIO_PROCESS, pid) == 19 for pid in workers)
     for batch in got:
         assert batch["raw"].shape == (2, 1, 16, 16, 16)
         np.testing.assert_array_equal(batch["target"][:, 0], 2.0 * (batch["gt"] > 0) - 1.0)

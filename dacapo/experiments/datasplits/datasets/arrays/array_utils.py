@@ -250,10 +250,15 @@ def computed_from(
     channel_shape: Optional[Sequence[int]] = None,
     axis_names: Optional[Sequence[str]] = None,
     roi: Optional[Roi] = None,
+    voxel_size: Optional[Sequence[int]] = None,
     attrs: Optional[dict[str, Any]] = None,
 ) -> Array:
-    """A ``computed_array`` on ``source``'s grid: its ROI, voxel size, units, spatial chunks and
-    (unless overridden) channels and axis names; attributes inherited as in ``derived``."""
+    """A ``computed_array`` like ``source``: its ROI, voxel size, units, chunks (in nm) and
+    channels and axis names unless overridden; attributes inherited as in ``derived``."""
+    source_voxel_size = Coordinate(source.voxel_size)
+    voxel_size = source_voxel_size if voxel_size is None else Coordinate(voxel_size)
+    chunks = Coordinate(source.data.chunksize[source.channel_dims :]) * source_voxel_size
+    chunks = [max(1, c // v) for c, v in zip(chunks, voxel_size)]
     if channel_shape is None:
         channel_shape = source.shape[: source.channel_dims]
     if axis_names is None:
@@ -262,11 +267,11 @@ def computed_from(
         compute,
         dtype,
         roi=source.roi if roi is None else roi,
-        voxel_size=source.voxel_size,
+        voxel_size=voxel_size,
         axis_names=axis_names,
         channel_shape=channel_shape,
         units=source.units,
-        chunks=source.data.chunksize[source.channel_dims :],
+        chunks=chunks,
         attrs=_inherited_attrs(source, attrs),
     )
 
