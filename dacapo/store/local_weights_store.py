@@ -56,6 +56,7 @@ def _save(torch, state: dict, file) -> None:
 class LocalWeightsStore(WeightsStore):
     def __init__(self, path: os.PathLike | str):
         self.path = Path(path).expanduser()
+        self._warned_missing: set[tuple[str, int]] = set()
         self._swept: set[str] = set()  # runs whose leftover temp checkpoints were removed
 
     def __repr__(self) -> str:
@@ -117,9 +118,11 @@ class LocalWeightsStore(WeightsStore):
     def store_best(self, run_name: str, iteration: int, dataset: DatasetRef, criterion: str) -> None:
         iteration = _iteration(iteration)
         dataset = validate_name(dataset_name(dataset), "dataset")
-        if not self._file(run_name, iteration).exists():
+        missing = (run_name, iteration)
+        if missing not in self._warned_missing and not self._file(run_name, iteration).exists():
+            self._warned_missing.add(missing)  # once, not once per dataset and criterion
             logger.warning(
-                "run %s: best iteration %d (%s, %s) has no stored checkpoint",
+                "run %s: best iteration %d (%s, %s and maybe others) has no stored checkpoint",
                 run_name, iteration, dataset, criterion,
             )
         checkpoints = self._checkpoints(run_name)

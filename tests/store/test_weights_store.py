@@ -87,19 +87,25 @@ def test_a_failed_write_leaves_nothing(store):
     assert store.retrieve_weights("run", 1) == {"iteration": 1}
 
 
-def test_best(store):
+def test_best(store, caplog):
     assert store.retrieve_best("run", "a", "dice") is None
     assert store.retrieve_best_all("run") == {}
     store.store_weights("run", 5, {})
     store.store_best("run", 5, "a", "dice")
     store.store_best("run", 5, Dataset("b"), "dice")
-    store.store_best("run", 7, "a", "voi")  # warns: no checkpoint 7
-    store.store_best("run", 9, "a", "dice")
+    with caplog.at_level("WARNING", logger="dacapo.store.local_weights_store"):
+        store.store_best("run", 7, "a", "voi")  # warns once: no checkpoint 7
+        store.store_best("run", 7, "b", "voi")
+        store.store_best("run", 9, "a", "dice")
+    assert [r.getMessage() for r in caplog.records] == [
+        "run run: best iteration 7 (a, voi and maybe others) has no stored checkpoint",
+        "run run: best iteration 9 (a, dice and maybe others) has no stored checkpoint",
+    ]
     assert store.retrieve_best("run", "a", "dice") == 9
     assert store.retrieve_best("run", Dataset("a"), "voi") == 7
     assert store.retrieve_best("run", "c", "dice") is None
-    assert store.retrieve_best_all("run") == {"a": {"dice": 9, "voi": 7}, "b": {"dice": 5}}
-    assert store.retrieve_best("run", None, "voi") == 7  # only one dataset recorded voi
+    assert store.retrieve_best_all("run") == {"a": {"dice": 9, "voi": 7}, "b": {"dice": 5, "voi": 7}}
+    assert store.retrieve_best("run", None, "voi") == 7  # both datasets agree on voi
     with pytest.raises(ValueError, match="differs between validation datasets"):
         store.retrieve_best("run", None, "dice")
     assert sorted(p.name for p in (store.path / "run" / "checkpoints").iterdir()) == [
