@@ -139,7 +139,7 @@ def main() -> None:
                 # the time they took (worker start-up excluded)
                 first = times[min(workers, len(times)) - 1]
                 steady_blocks = sum(1 for t in times if t > first)
-                steady = (times[-1] - first) / steady_blocks if steady_blocks else float("nan")
+                steady = (times[-1] - first) / steady_blocks if steady_blocks else None
                 following = report_forward(f"after {workers} workers")
                 per_block_forward = (previous + following) / 2 / len(rois)
                 previous = following
@@ -148,11 +148,11 @@ def main() -> None:
                     "processes": len({r["pid"] for r in records.values()}), "cores": cores,
                     "blocks": len(rois), "seconds": round(seconds, 3),
                     "voxels_per_s": round(voxels / seconds),
-                    "steady_seconds_per_block": round(steady, 3),
-                    "steady_voxels_per_s": round(block_voxels / steady),
+                    "steady_seconds_per_block": steady and round(steady, 3),
+                    "steady_voxels_per_s": steady and round(block_voxels / steady),
                     "bare_seconds_per_block": round(per_block_forward, 3),
                     "ratio_end_to_end": round(per_block_forward * len(rois) / seconds, 3),
-                    "ratio_steady": round(per_block_forward / steady, 3),
+                    "ratio_steady": steady and round(per_block_forward / steady, 3),
                     "target": ">= 0.8",
                     "load_average": round(os.getloadavg()[0], 2),
                 }), flush=True)

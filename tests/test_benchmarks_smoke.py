@@ -8,12 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
-def run_json_lines(*args: str) -> list[dict]:
+def run_json_lines(*args: str, timeout: int = 120) -> list[dict]:
     out = subprocess.run([sys.executable, *args], cwd=BENCHMARKS.parent, check=True,
-                         capture_output=True, text=True, timeout=120).stdout
+                         capture_output=True, text=True, timeout=timeout).stdout
     lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
     assert lines, f"no JSON lines in {out!r}"
     return lines
@@ -39,3 +41,11 @@ def test_array_reads_benchmark_compares_read_with_dask_and_zarr():
     assert {line["array"] for line in lines} == {"intensities", "binarize", "concat"}
     for line in lines:
         assert line["read_ms"] > 0 and line["dask_view_ms"] > 0 and line["bare_zarr_ms"] > 0
+
+
+@pytest.mark.slow
+def test_every_benchmark_runs_in_quick_mode():
+    """All of ``run_all.py --quick`` (~1.5 min on 2 cores): no benchmark rots unnoticed."""
+    lines = run_json_lines(str(BENCHMARKS / "run_all.py"), "--quick", timeout=600)
+    exits = {line["benchmark"]: line["exit_code"] for line in lines if "exit_code" in line}
+    assert len(exits) >= 9 and set(exits.values()) == {0}, exits
