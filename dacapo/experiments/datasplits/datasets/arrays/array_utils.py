@@ -4,8 +4,8 @@ Reading a block through dask costs far more than the read itself: a 140³ read o
 zarr through a normalising view took 55 ms of graph building and scheduling against 4.5 ms for
 the zarr read. So derived arrays are ``computed_array``s: a numpy function of a ROI that reads its
 sources with ``read`` (straight from the store, no dask graph). funlib wraps each in a dask array
-too, for whole-array lazy use; only arrays built from dask expressions (``derived``) read through
-dask."""
+too, for whole-array lazy use; only arrays over dask expressions (TIFF's axis transposes) read
+through dask."""
 
 from __future__ import annotations
 
@@ -75,28 +75,6 @@ def copy_attrs(array: Array) -> dict[str, Any]:
         return {}
 
 
-def derived(
-    source: Array,
-    data: da.Array,
-    *,
-    axis_names: Optional[Sequence[str]] = None,
-    offset: Optional[Sequence[int]] = None,
-    voxel_size: Optional[Sequence[int]] = None,
-    attrs: Optional[dict[str, Any]] = None,
-) -> Array:
-    """An array computed lazily from ``source`` by a dask expression: same metadata unless
-    overridden; attributes are inherited (so CellMap annotation attributes survive resampling)
-    and updated with ``attrs``."""
-    return make_array(
-        data,
-        offset=source.offset if offset is None else offset,
-        voxel_size=source.voxel_size if voxel_size is None else voxel_size,
-        axis_names=source.axis_names if axis_names is None else axis_names,
-        units=source.units,
-        attrs=_inherited_attrs(source, attrs),
-    )
-
-
 def _inherited_attrs(source: Array, attrs: Optional[dict[str, Any]]) -> dict[str, Any]:
     inherited = copy_attrs(source)
     for key in _METADATA_KEYS:
@@ -106,8 +84,8 @@ def _inherited_attrs(source: Array, attrs: Optional[dict[str, Any]]) -> dict[str
 
 
 def read(array: Array, roi: Roi) -> np.ndarray:
-    """``array[roi]`` as a fresh numpy array: straight from the array's source (zarr, N5, v3,
-    TIFF or a ``computed_array``) when no lazy ops are applied, else through dask."""
+    """``array[roi]`` as a fresh numpy array: straight from the array's source (zarr, N5, v3 or a
+    ``computed_array``) when no lazy ops are applied, else through dask."""
     if not array.roi.contains(roi):
         raise IndexError(f"Requested roi {roi} is not contained in this array {array.roi}.")
     source = array._source_data
@@ -254,7 +232,8 @@ def computed_from(
     attrs: Optional[dict[str, Any]] = None,
 ) -> Array:
     """A ``computed_array`` like ``source``: its ROI, voxel size, units, chunks (in nm) and
-    channels and axis names unless overridden; attributes inherited as in ``derived``."""
+    channels and axis names unless overridden; ``source``'s attributes are inherited (so CellMap
+    annotation attributes survive resampling) except its metadata, and updated with ``attrs``."""
     source_voxel_size = Coordinate(source.voxel_size)
     voxel_size = source_voxel_size if voxel_size is None else Coordinate(voxel_size)
     chunks = Coordinate(source.data.chunksize[source.channel_dims :]) * source_voxel_size
