@@ -93,7 +93,7 @@ def watershed(input_array, block, neighborhood: Optional[Sequence[Sequence[int]]
 def post_processor(input_array, block, task_config=None, parameters=None) -> np.ndarray:
     """``task_config``'s post-processor with ``parameters`` on the prediction inside the block's
     read ROI (no made-up data outside the prediction's ROI: the result there is 0)."""
-    from .postprocess_task import post_processor_of
+    from .postprocess_task import post_processor_of, read_prediction
 
     pp = post_processor_of(task_config)
     dims = block.read_roi.dims
@@ -103,7 +103,7 @@ def post_processor(input_array, block, task_config=None, parameters=None) -> np.
     result = np.zeros(shape, dtype=np.uint64)
     if roi.empty:
         return result
-    data = decode(read_padded(input_array, roi), array_attributes(input_array))
+    _, data = read_prediction(input_array, roi)
     labels = np.asarray(pp.process(parameters, data))
     if labels.ndim == dims + 1 and labels.shape[0] == 1:
         labels = labels[0]

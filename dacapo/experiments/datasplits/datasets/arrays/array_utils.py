@@ -30,14 +30,16 @@ def axis_types(axis_names: Sequence[str]) -> list[str]:
 
 
 def make_array(
-    data: da.Array,
+    data,
     offset: Sequence[int],
     voxel_size: Sequence[int],
     axis_names: Sequence[str],
     units: Optional[Sequence[str]] = None,
     attrs: Optional[dict[str, Any]] = None,
+    chunks: Any = "auto",
 ) -> Array:
-    """A funlib ``Array`` over a dask array (nothing is computed until indexed)."""
+    """A funlib ``Array`` over a dask array or a numpy-like (nothing is computed until
+    indexed); ``chunks`` are the dask chunks funlib wraps a numpy-like in."""
     voxel_size = Coordinate(voxel_size)
     if units is None:
         units = ["nm"] * voxel_size.dims
@@ -48,6 +50,7 @@ def make_array(
         axis_names=list(axis_names),
         units=list(units),
         types=axis_types(axis_names),
+        chunks=chunks,
     )
     if attrs:
         array.attrs.update(attrs)
@@ -91,13 +94,8 @@ def read(array: Array, roi: Roi) -> np.ndarray:
     source = array._source_data
     if array.lazy_ops or isinstance(source, da.Array):
         return np.asarray(array[roi])
-    voxel_size = Coordinate(array.voxel_size)
-    begin = (roi.begin - array.offset) / voxel_size
-    shape = roi.shape / voxel_size
-    slices = (slice(None),) * array.channel_dims + tuple(
-        slice(b, b + s) for b, s in zip(begin, shape)
-    )
-    data = source[slices]
+    voxels = ((roi - array.offset) / Coordinate(array.voxel_size)).to_slices()
+    data = source[(slice(None),) * array.channel_dims + voxels]
     return data.copy() if isinstance(source, np.ndarray) else np.asarray(data)
 
 
@@ -204,20 +202,7 @@ def computed_array(
     spatial = tuple(roi.shape / voxel_size)
     chunks = tuple(chunks) if chunks is not None else tuple(min(s, 64) for s in spatial)
     data = _Computed(compute, dtype, channel_shape, roi, voxel_size, tuple(channel_shape) + chunks)
-    if units is None:
-        units = ["nm"] * voxel_size.dims
-    array = Array(
-        data,
-        offset=roi.offset,
-        voxel_size=voxel_size,
-        axis_names=list(axis_names),
-        units=list(units),
-        types=axis_types(axis_names),
-        chunks=data.chunks,
-    )
-    if attrs:
-        array.attrs.update(attrs)
-    return array
+    return make_array(data, roi.offset, voxel_size, axis_names, units, attrs, chunks=data.chunks)
 
 
 def computed_from(
