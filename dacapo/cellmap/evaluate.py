@@ -1,25 +1,33 @@
-"""The CellMap Segmentation Challenge scoring.
+"""The CellMap Segmentation Challenge scoring, as the challenge toolkit's current code (and so
+the leaderboard) computes it; see ``docs/cellmap.md`` for every definition and the one place we
+deliberately differ.
 
 Per crop and class, after resampling the prediction onto the ground-truth grid
 (:func:`resample_to_grid`: nearest neighbour for instance classes, linear interpolation then
-``> 0.5`` for semantic classes; outside the prediction reads as background):
+``> 0.5`` for semantic classes; outside the prediction reads as background), a crop yields
+*counts*, and the scores are computed from counts pooled over crops:
 
 - **instance classes** (:func:`score_instance`): the prediction is relabelled by connected
-  components (full connectivity; distinct ids stay distinct, so touching objects with their own
-  ids are not merged); predicted and true instances are matched 1:1 maximising the total IoU
-  (``linear_sum_assignment``); a match with IoU > ``iou_threshold`` (default 0: any overlap) is
-  a true positive; ``f1 = 2 TP / (#true + #predicted)``. For every true instance the symmetric
-  Hausdorff distance (nm) to its matched prediction is capped at ``max_distance`` (default: the
-  distance whose normalised score is 1e-4) and normalised to ``1.01 ** (-d / ||voxel size||)``;
-  an unmatched true instance scores 0. ``combined_score = sqrt(f1 * mean normalised Hausdorff)``.
-  No true and no predicted instance: every score is 1; no true instance but some predicted: 0.
-- **semantic classes** (:func:`score_semantic`): IoU and Dice of ``> 0`` masks (1 when both are
-  empty).
+  components (full connectivity; distinct ids stay distinct); a crop with more predicted
+  instances than :func:`instance_ratio_cutoff` allows relative to the truth is *skipped*
+  (contributes nothing). Otherwise predicted and true instances are matched 1:1 (the
+  toolkit's min-cost flow: each overlapping pair costs ``int((1 - IoU) * 1e6)``, leaving a true
+  instance unmatched ``1e6 + 1``). Counts: ``tp`` matches, ``fp`` unmatched predictions, ``fn``
+  unmatched true instances, and a pool of Hausdorff distances (nm) capped at
+  :func:`max_distance_cap` (half the crop's smallest physical extent): one per true instance
+  (to its match; the cap when unmatched) plus the cap once per unmatched prediction. Each
+  distance normalises to ``1.01 ** (-d / ||voxel size||)``.
+- **semantic classes** (:func:`score_semantic`): voxel ``tp``, ``fp``, ``fn`` of ``> 0`` masks.
+- **a label the submission lacks** (:func:`missing_label_score`): instance class: every true
+  instance is a false negative with normalised Hausdorff score 0; semantic class: every voxel
+  of the crop is a false negative.
 
-:func:`combine_scores` pools each class over crops, weighting every crop by its volume (voxel
-count × voxel volume), averages the pooled instance ``combined_score`` s and the semantic ``iou``
-s over classes, and reports ``overall_score = sqrt(instance × semantic)`` (the one present if a
-submission has only one kind). A class a crop annotates but the submission lacks scores 0.
+:func:`combine_scores` sums the counts per class over crops (no volume weights): instance
+``f1 = 2 tp / (2 tp + fp + fn)``, normalised Hausdorff = mean over the pooled distances,
+``combined_score = sqrt(f1 * normalised Hausdorff)`` (all 1 when nothing is there at all);
+semantic ``iou = tp / (tp + fp + fn)`` (1 when nothing is there). The instance and semantic
+scores are plain means over classes (0 without any class of that kind), and
+``overall_score = sqrt(instance × semantic)``.
 """
 
 from __future__ import annotations
@@ -40,12 +48,18 @@ logger = logging.getLogger(__name__)
 INSTANCE_CLASSES = (
     "nuc", "vim", "ves", "endo", "lyso", "ld", "perox", "mito", "np", "mt", "cell", "instance",
 )
-#: normalised Hausdorff score at the default distance cap
-MAX_DISTANCE_EPSILON = 1e-4
+#: the toolkit's cutoff on #predicted / #true instances: ``BASE + EXTRA * exp(-#true / DECAY)``
+RATIO_CUTOFF_BASE, RATIO_CUTOFF_EXTRA, RATIO_CUTOFF_DECAY = 10.0, 50.0, 5.0
+#: the toolkit skips a crop with more overlapping (true, predicted) pairs than this
+MAX_OVERLAP_EDGES = 5_000_000
+#: the toolkit's min-cost-flow cost scale (matching costs are ``int((1 - IoU) * scale)``)
+MATCHING_COST_SCALE = 1_000_000
+SCORED, SKIPPED, MISSING = "scored", "skipped_too_many_instances", "missing"
 
 __all__ = [
     "INSTANCE_CLASSES",
-    "default_max_distance",
+    "max_distance_cap",
+    "instance_ratio_cutoff",
     "normalize_distance",
     "hausdorff_distance",
     "score_instance",
@@ -58,10 +72,14 @@ __all__ = [
 ]
 
 
-def default_max_distance(voxel_size: Sequence[float], epsilon: float = MAX_DISTANCE_EPSILON) -> float:
-    """The distance (nm) whose normalised score is ``epsilon``: beyond it all distances score
-    (almost) the same, so distances are capped there."""
-    return float(np.linalg.norm(voxel_size)) * math.log(1.0 / epsilon) / math.log(1.01)
+def max_distance_cap(voxel_size: Sequence[float], shape: Sequence[int]) -> float:
+    """Half the smallest physical extent (nm) of a crop: Hausdorff distances are capped here."""
+    return float(min(float(v) * int(s) / 2 for v, s in zip(voxel_size, shape)))
+
+
+def instance_ratio_cutoff(num_true: int) -> float:
+    """The largest #predicted / #true instances the toolkit scores; more and the crop is skipped."""
+    return RATIO_CUTOFF_BASE + RATIO_CUTOFF_EXTRA * math.exp(-num_true / RATIO_CUTOFF_DECAY)
 
 
 def normalize_distance(distance: float, voxel_size: Sequence[float]) -> float:
@@ -99,16 +117,75 @@ def hausdorff_distance(a: np.ndarray, b: np.ndarray, voxel_size: Sequence[float]
     return float(max(to_a[b].max(), to_b[a].max()))
 
 
-def _instance_result(f1, hausdorff, normalized, num_true, num_pred, tp) -> dict:
+def instance_scores(tp: int, fp: int, fn: int, hausdorff_norm_sum: float, n_hausdorff: int) -> dict:
+    """F1, mean normalised Hausdorff and their combined score from (pooled) counts; all 1 when
+    there is nothing at all (no instance, no distance)."""
+    denominator = 2 * tp + fp + fn
+    if denominator == 0 and n_hausdorff == 0:
+        return {"f1": 1.0, "normalized_hausdorff_distance": 1.0, "combined_score": 1.0}
+    f1 = 2.0 * tp / denominator if denominator else 0.0
+    hausdorff = float(hausdorff_norm_sum) / n_hausdorff if n_hausdorff else 0.0
+    return {"f1": f1, "normalized_hausdorff_distance": hausdorff, "combined_score": math.sqrt(f1 * hausdorff)}
+
+
+def semantic_scores(tp: int, fp: int, fn: int) -> dict:
+    """IoU and Dice from (pooled) voxel counts; 1 when there is nothing at all."""
     return {
-        "f1": float(f1),
-        "hausdorff_distance": float(hausdorff),
-        "normalized_hausdorff_distance": float(normalized),
-        "combined_score": float(math.sqrt(f1 * normalized)),
-        "num_true_instances": int(num_true),
-        "num_pred_instances": int(num_pred),
-        "true_positives": int(tp),
+        "iou": tp / (tp + fp + fn) if tp + fp + fn else 1.0,
+        "dice_score": 2.0 * tp / (2 * tp + fp + fn) if tp + fp + fn else 1.0,
     }
+
+
+def _instance_result(tp, fp, fn, num_pred, distances, voxel_size, max_distance, status=SCORED) -> dict:
+    """A crop's instance counts and Hausdorff pool (float32 like the toolkit's; inf = score 0),
+    with the crop's own scores from them (None for a skipped crop)."""
+    distances = [float(np.float32(d)) for d in distances]
+    norm_sum = float(np.sum([normalize_distance(d, voxel_size) for d in distances]))
+    result = {
+        "tp": int(tp),
+        "fp": int(fp),
+        "fn": int(fn),
+        "num_true_instances": int(tp + fn),
+        "num_pred_instances": int(num_pred),
+        "max_distance": float(max_distance),
+        "hausdorff_distances": distances,
+        "hausdorff_norm_sum": norm_sum,
+        "n_hausdorff": len(distances),
+        "status": status,
+    }
+    if status == SKIPPED:
+        return {**result, "f1": None, "normalized_hausdorff_distance": None, "combined_score": None}
+    return {**result, **instance_scores(tp, fp, fn, norm_sum, len(distances))}
+
+
+def _match(truth_index, pred_index, num_true, num_pred, iou_threshold):
+    """Toolkit matching of true instances ``0..num_true-1`` and predicted ``0..num_pred-1``
+    (flat index arrays, -1 = background): ``(true, pred)`` index arrays of the matches, or None
+    when there are more than :data:`MAX_OVERLAP_EDGES` overlapping pairs."""
+    from scipy.optimize import linear_sum_assignment
+
+    fg = (truth_index >= 0) & (pred_index >= 0)
+    keys, overlap = np.unique(truth_index[fg] * num_pred + pred_index[fg], return_counts=True)
+    if keys.size > MAX_OVERLAP_EDGES:
+        return None
+    rows, cols = keys // num_pred, keys % num_pred
+    true_sizes = np.bincount(truth_index[truth_index >= 0], minlength=num_true)
+    pred_sizes = np.bincount(pred_index[pred_index >= 0], minlength=num_pred)
+    iou = (overlap / (true_sizes[rows] + pred_sizes[cols] - overlap)).astype(np.float32)
+    keep = iou > iou_threshold
+    rows, cols, iou = rows[keep], cols[keep], iou[keep]
+    if rows.size == 0:
+        return rows, cols
+    # min-cost flow with an unmatched cost above every pair cost == max-weight matching with
+    # weight (unmatched cost - pair cost) > 0 on overlapping pairs only
+    cost = ((1.0 - iou.astype(np.float64)) * MATCHING_COST_SCALE).astype(np.int64)
+    true_ids, r = np.unique(rows, return_inverse=True)
+    pred_ids, c = np.unique(cols, return_inverse=True)
+    weight = np.zeros((len(true_ids), len(pred_ids)))
+    weight[r, c] = MATCHING_COST_SCALE + 1 - cost
+    mr, mc = linear_sum_assignment(weight, maximize=True)
+    matched = weight[mr, mc] > 0
+    return true_ids[mr[matched]], pred_ids[mc[matched]]
 
 
 def score_instance(
@@ -119,9 +196,9 @@ def score_instance(
     max_distance: Optional[float] = None,
     iou_threshold: float = 0.0,
 ) -> dict:
-    """Instance scores of ``pred`` (labels or a mask, on the grid of ``truth``) against the
-    instance labels ``truth`` (see the module doc)."""
-    from scipy.optimize import linear_sum_assignment
+    """Instance counts and Hausdorff pool of ``pred`` (labels or a mask, on the grid of
+    ``truth``) against the instance labels ``truth`` (see the module doc). ``max_distance``
+    overrides the cap (:func:`max_distance_cap`); pairs need IoU > ``iou_threshold`` to match."""
     from skimage.measure import label as connected_components
 
     pred = np.asarray(pred)
@@ -129,76 +206,61 @@ def score_instance(
     if pred.shape != truth.shape:
         raise ValueError(f"prediction shape {pred.shape} differs from ground truth shape {truth.shape}")
     if max_distance is None:
-        max_distance = default_max_distance(voxel_size)
+        max_distance = max_distance_cap(voxel_size, truth.shape)
     if pred.dtype == np.bool_:
         pred = pred.astype(np.uint8)
     pred = connected_components(pred, background=0, connectivity=pred.ndim)
     truth_ids, truth_index = np.unique(truth, return_inverse=True)
-    pred_ids, pred_index = np.unique(pred, return_inverse=True)
-    # rows/cols without background
-    t_fg = truth_ids != 0
-    p_fg = pred_ids != 0
-    num_true, num_pred = int(t_fg.sum()), int(p_fg.sum())
-    if num_true == 0:
-        score = 1.0 if num_pred == 0 else 0.0
-        return _instance_result(score, 0.0 if num_pred == 0 else np.inf, score, 0, num_pred, 0)
-    if num_pred == 0:
-        return _instance_result(0.0, np.inf, 0.0, num_true, 0, 0)
-    # overlap counts of every (true, pred) pair
-    pairs = truth_index.ravel().astype(np.int64) * len(pred_ids) + pred_index.ravel()
-    overlap = np.bincount(pairs, minlength=len(truth_ids) * len(pred_ids)).reshape(
-        len(truth_ids), len(pred_ids)
-    )
-    true_sizes = overlap.sum(axis=1)
-    pred_sizes = overlap.sum(axis=0)
-    overlap = overlap[t_fg][:, p_fg].astype(np.float64)
-    union = true_sizes[t_fg][:, None] + pred_sizes[p_fg][None, :] - overlap
-    iou = np.where(union > 0, overlap / np.maximum(union, 1), 0.0)
-    rows, cols = linear_sum_assignment(iou, maximize=True)
-    keep = iou[rows, cols] > iou_threshold
-    rows, cols = rows[keep], cols[keep]
-    tp = len(rows)
-    f1 = 2.0 * tp / (num_true + num_pred)
+    truth_index = truth_index.reshape(truth.shape).astype(np.int64) - int(truth_ids[0] == 0)
+    num_true = int((truth_ids != 0).sum())
+    num_pred = int(pred.max()) if pred.size else 0  # connected components are 1..n
+    pred_index = pred.astype(np.int64) - 1
 
-    # consecutive labels (1..n) for both, so that find_objects gives each instance's box
+    def result(tp, fp, fn, distances, status=SCORED):
+        return _instance_result(tp, fp, fn, num_pred, distances, voxel_size, max_distance, status)
+
+    if num_true == 0 or num_pred == 0:
+        return result(0, num_pred, num_true, [max_distance] * (num_true + num_pred))
+    if num_pred / num_true > instance_ratio_cutoff(num_true):
+        logger.warning("%d predicted vs %d true instances: crop skipped", num_pred, num_true)
+        return result(0, 0, 0, [], SKIPPED)
+    matches = _match(truth_index.ravel(), pred_index.ravel(), num_true, num_pred, iou_threshold)
+    if matches is None:
+        logger.warning("more than %d overlapping instance pairs: crop skipped", MAX_OVERLAP_EDGES)
+        return result(0, 0, 0, [], SKIPPED)
     from scipy.ndimage import find_objects
 
-    offset_t = 0 if truth_ids[0] == 0 else 1
-    offset_p = 0 if pred_ids[0] == 0 else 1
-    truth_labels = (truth_index.reshape(truth.shape) + offset_t).astype(np.int64)
-    pred_labels = (pred_index.reshape(pred.shape) + offset_p).astype(np.int64)
-    truth_boxes = find_objects(truth_labels)
-    pred_boxes = find_objects(pred_labels)
-    matched = dict(zip(rows.tolist(), cols.tolist()))
+    truth_boxes = find_objects(truth_index + 1)
+    pred_boxes = find_objects(pred)
+    matched = dict(zip(matches[0].tolist(), matches[1].tolist()))
     distances = []
     for i in range(num_true):
         if i not in matched:
-            distances.append(np.inf)
+            distances.append(max_distance)
             continue
         j = matched[i]
+        # the true instance against its own match only (the toolkit measures against every
+        # voxel carrying the truth id after renaming; see docs/cellmap.md)
         box = tuple(
             slice(min(a.start, b.start), max(a.stop, b.stop))
             for a, b in zip(truth_boxes[i], pred_boxes[j])
         )
-        d = hausdorff_distance(truth_labels[box] == i + 1, pred_labels[box] == j + 1, voxel_size)
+        d = hausdorff_distance(truth_index[box] == i, pred_index[box] == j, voxel_size)
         distances.append(min(d, max_distance))
-    normalized = float(np.mean([normalize_distance(d, voxel_size) for d in distances]))
-    return _instance_result(f1, float(np.mean(distances)), normalized, num_true, num_pred, tp)
+    tp = len(matched)
+    return result(tp, num_pred - tp, num_true - tp, distances + [max_distance] * (num_pred - tp))
 
 
 def score_semantic(pred: np.ndarray, truth: np.ndarray) -> dict:
-    """IoU and Dice of the ``> 0`` masks (1 when both are empty)."""
+    """Voxel counts of the ``> 0`` masks, with this crop's IoU and Dice from them."""
     pred = np.asarray(pred) > 0
     truth = np.asarray(truth) > 0
     if pred.shape != truth.shape:
         raise ValueError(f"prediction shape {pred.shape} differs from ground truth shape {truth.shape}")
-    intersection = int(np.logical_and(pred, truth).sum())
-    union = int(np.logical_or(pred, truth).sum())
-    total = int(pred.sum() + truth.sum())
-    return {
-        "iou": intersection / union if union else 1.0,
-        "dice_score": 2.0 * intersection / total if total else 1.0,
-    }
+    tp = int(np.count_nonzero(pred & truth))
+    fp = int(np.count_nonzero(pred)) - tp
+    fn = int(np.count_nonzero(truth)) - tp
+    return {"tp": tp, "fp": fp, "fn": fn, **semantic_scores(tp, fp, fn), "status": SCORED}
 
 
 # --- resampling ---------------------------------------------------------------------------------
@@ -278,11 +340,18 @@ def _read_window(source, ranges):
 
 
 # --- crops and submissions ----------------------------------------------------------------------
-def missing_label_score(instance: bool, num_voxels: int, voxel_size) -> dict:
-    base = {"num_voxels": int(num_voxels), "voxel_size": [float(v) for v in voxel_size], "is_missing": True}
+def missing_label_score(instance: bool, truth: np.ndarray, voxel_size) -> dict:
+    """The counts of a label the submission lacks: every true instance a false negative with
+    normalised Hausdorff score 0 (instance), every voxel of the crop a false negative (semantic)."""
+    truth = np.asarray(truth)
+    base = {"num_voxels": int(truth.size), "voxel_size": [float(v) for v in voxel_size], "is_missing": True}
     if instance:
-        return {**_instance_result(0.0, np.inf, 0.0, 0, 0, 0), **base}
-    return {"iou": 0.0, "dice_score": 0.0, **base}
+        num_true = int(np.count_nonzero(np.unique(truth)))
+        cap = max_distance_cap(voxel_size, truth.shape)
+        return {**_instance_result(0, 0, num_true, 0, [np.inf] * num_true, voxel_size, cap), **base,
+                "status": MISSING}
+    return {"tp": 0, "fp": 0, "fn": int(truth.size), **semantic_scores(0, 0, int(truth.size)), **base,
+            "status": MISSING}
 
 
 def score_crop_label(
@@ -307,42 +376,42 @@ def score_crop_label(
     return scores
 
 
+_POOLED = {True: ("tp", "fp", "fn", "hausdorff_norm_sum", "n_hausdorff"), False: ("tp", "fp", "fn")}
+
+
 def combine_scores(
     scores: Mapping[str, Mapping[str, dict]],
     instance_classes: Iterable[str] = INSTANCE_CLASSES,
     include_missing: bool = True,
 ) -> dict:
-    """Pool ``scores[crop][label]`` over crops (volume-weighted) and average over classes."""
+    """Sum the counts of ``scores[crop][label]`` per class over crops, score each class from its
+    totals, and average the classes (see the module doc)."""
     instance_classes = set(instance_classes)
-    sums: dict[str, dict[str, float]] = {}
-    volumes: dict[str, float] = {}
+    totals: dict[str, dict[str, float]] = {}
     for crop_scores in scores.values():
         for label, score in crop_scores.items():
             if score.get("is_missing") and not include_missing:
                 continue
-            keys = (
-                ("f1", "hausdorff_distance", "normalized_hausdorff_distance", "combined_score")
-                if label in instance_classes
-                else ("iou", "dice_score")
-            )
-            volume = float(score["num_voxels"]) * float(np.prod(score["voxel_size"]))
-            entry = sums.setdefault(label, {k: 0.0 for k in keys})
-            volumes[label] = volumes.get(label, 0.0) + volume
+            keys = _POOLED[label in instance_classes]
+            entry = totals.setdefault(label, dict.fromkeys(keys, 0))
             for key in keys:
-                entry[key] += float(score[key]) * volume
+                entry[key] += score[key]
     label_scores = {
-        label: {k: (v / volumes[label] if volumes[label] else 0.0) for k, v in entry.items()}
-        for label, entry in sums.items()
+        label: {
+            **entry,
+            **(instance_scores(**entry) if label in instance_classes else semantic_scores(**entry)),
+        }
+        for label, entry in totals.items()
     }
     instance = [s["combined_score"] for l, s in label_scores.items() if l in instance_classes]
     semantic = [s["iou"] for l, s in label_scores.items() if l not in instance_classes]
-    parts = [float(np.mean(x)) for x in (instance, semantic) if x]
-    overall = float(np.prod(parts) ** (1.0 / len(parts))) if parts else 0.0
+    instance_score = float(np.mean(instance)) if instance else 0.0
+    semantic_score = float(np.mean(semantic)) if semantic else 0.0
     return {
         "label_scores": label_scores,
-        "overall_instance_score": float(np.mean(instance)) if instance else None,
-        "overall_semantic_score": float(np.mean(semantic)) if semantic else None,
-        "overall_score": overall,
+        "overall_instance_score": instance_score,
+        "overall_semantic_score": semantic_score,
+        "overall_score": math.sqrt(instance_score * semantic_score),
     }
 
 
@@ -398,8 +467,8 @@ def score_submission(
             instance = label in instance_classes
             truth_data = np.asarray(truth_array[...])
             if crop not in root or label not in root[crop]:
-                logger.warning("submission lacks %s/%s: it scores 0", crop, label)
-                crop_scores[label] = missing_label_score(instance, truth_data.size, voxel_size)
+                logger.warning("submission lacks %s/%s: all of it counts as false negatives", crop, label)
+                crop_scores[label] = missing_label_score(instance, truth_data, voxel_size)
                 continue
             node = root[crop][label]
             pred, pred_voxel_size, pred_translation = _array_of(node)

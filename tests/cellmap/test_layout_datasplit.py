@@ -163,7 +163,10 @@ def test_submission_layout_zip_and_perfect_score(layout, tmp_path):
     write_submission(path, predictions, instance_classes=["mito"])
     result = score_submission(path, truth, instance_classes=["mito"])
     assert result["crops"]["crop2"]["ecs"]["iou"] == 0 and result["crops"]["crop2"]["ecs"]["is_missing"]
-    assert result["label_scores"]["ecs"]["iou"] == pytest.approx(0.5)  # equal volumes
+    # crop1 perfect, crop2 missing: every voxel of crop2 is a false negative
+    ecs1 = int(np.count_nonzero(test[0].labels["ecs"]))
+    assert result["crops"]["crop2"]["ecs"]["fn"] == test[1].labels["ecs"].size
+    assert result["label_scores"]["ecs"]["iou"] == pytest.approx(ecs1 / (ecs1 + test[1].labels["ecs"].size))
 
 
 def test_cli_datasplit_submit_evaluate(layout, tmp_path, options):
