@@ -135,13 +135,15 @@ def submit(arrays, output, truth, threshold, instance_classes, make_zip):
 @cellmap.command()
 @click.argument("submission", type=click.Path(exists=True))
 @click.option("--truth", required=True, type=click.Path(exists=True),
-              help="Challenge layout root, or a zarr of <crop>/<label> ground-truth arrays.")
+              help="Challenge layout root, or a zarr of <crop>/<label> ground-truth arrays "
+                   "(<label>_mask arrays limit where <label> is scored).")
 @click.option("--crop", "crops", multiple=True, help="Score these crops (default: every crop of --truth).")
 @click.option("--instance-class", "instance_classes", multiple=True,
               help="Instance classes (default: the challenge's).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Also write the JSON here.")
 def evaluate(submission, truth, crops, instance_classes, output):
-    """Score a submission (zarr or zip) with the challenge's metrics; prints JSON."""
+    """Score a submission (zarr or zip) as the challenge's leaderboard does; prints JSON with
+    per-crop counts and distances, pooled per-class scores and the overall scores."""
     from .evaluate import INSTANCE_CLASSES, json_safe, score_submission
     from .layout import dump_json, truth_from_layout
 

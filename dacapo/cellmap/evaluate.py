@@ -362,13 +362,17 @@ def score_crop_label(
     voxel_size,
     translation,
     instance: bool,
+    mask: Optional[np.ndarray] = None,
     **instance_kwargs,
 ) -> dict:
-    """Resample ``pred`` to the grid of ``truth`` and score it."""
+    """Resample ``pred`` to the grid of ``truth`` and score it (both zeroed outside ``mask``)."""
     truth = np.asarray(truth)
     resampled = resample_to_grid(
         pred, pred_voxel_size, pred_translation, truth.shape, voxel_size, translation, instance
     )
+    if mask is not None:
+        resampled = np.where(mask, resampled, 0)
+        truth = np.where(mask, truth, 0)
     scores = score_instance(resampled, truth, voxel_size, **instance_kwargs) if instance else score_semantic(resampled, truth)
     scores.update(
         num_voxels=int(truth.size), voxel_size=[float(v) for v in voxel_size], is_missing=False
@@ -439,6 +443,14 @@ def _submission_root(path: Union[str, Path]):
     return zarr.open_group(str(path), mode="r")
 
 
+#: a truth array ``<label>_mask`` marks where ``<label>`` is scored (the toolkit's test truth)
+MASK_SUFFIX = "_mask"
+
+
+def _is_mask(label: str, labels) -> bool:
+    return label.endswith(MASK_SUFFIX) and label[: -len(MASK_SUFFIX)] in labels
+
+
 def score_submission(
     submission: Union[str, Path],
     truth,
@@ -448,7 +460,9 @@ def score_submission(
     """Score a submission (zarr or zip, ``<crop>/<label>`` arrays with ``voxel_size`` and
     ``translation`` attributes) against ``truth``: a mapping ``{crop: {label: (array,
     voxel_size, translation)}}`` (see :func:`dacapo.cellmap.truth_from_layout`) or the path of
-    a zarr in the submission layout. Returns ``{"crops": {crop: {label: scores}}, **combined}``."""
+    a zarr in the submission layout. A truth label ``<label>_mask`` next to ``<label>`` is not
+    scored but zeroes prediction and truth of ``<label>`` outside it, as the toolkit does.
+    Returns ``{"crops": {crop: {label: scores}}, **combined}``."""
     instance_classes = tuple(instance_classes)
     root = _submission_root(submission)
     if isinstance(truth, (str, Path)):
@@ -463,18 +477,27 @@ def score_submission(
     scores: dict[str, dict[str, dict]] = {}
     for crop, labels in truth.items():
         crop_scores = scores.setdefault(crop, {})
+        masks = {label[: -len(MASK_SUFFIX)] for label in labels if _is_mask(label, labels)}
         for label, (truth_array, voxel_size, translation) in labels.items():
+            if _is_mask(label, labels):
+                continue
             instance = label in instance_classes
             truth_data = np.asarray(truth_array[...])
             if crop not in root or label not in root[crop]:
                 logger.warning("submission lacks %s/%s: all of it counts as false negatives", crop, label)
                 crop_scores[label] = missing_label_score(instance, truth_data, voxel_size)
                 continue
+            mask = np.asarray(labels[label + MASK_SUFFIX][0][...]) > 0 if label in masks else None
+            if mask is not None and mask.shape != truth_data.shape:
+                raise ConfigError(
+                    f"cellmap evaluate: truth {crop}/{label}{MASK_SUFFIX} has shape {mask.shape}, "
+                    f"{crop}/{label} {truth_data.shape}"
+                )
             node = root[crop][label]
             pred, pred_voxel_size, pred_translation = _array_of(node)
             crop_scores[label] = score_crop_label(
                 pred, pred_voxel_size, pred_translation, truth_data, voxel_size, translation,
-                instance, **(instance_kwargs if instance else {}),
+                instance, mask=mask, **(instance_kwargs if instance else {}),
             )
     return {"crops": scores, **combine_scores(scores, instance_classes)}
 

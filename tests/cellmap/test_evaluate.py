@@ -301,6 +301,34 @@ def test_submission_on_disk_two_crops_of_different_sizes_and_missing_labels(tmp_
     assert result["overall_score"] == pytest.approx(math.sqrt(mito / 2 * 200 / 1600))
 
 
+def test_truth_masks_limit_where_a_label_is_scored(tmp_path):
+    # truth zarr with <label>_mask arrays: predictions outside the mask do not count
+    ecs = np.zeros((10, 10, 10), np.uint8)
+    ecs[:4] = 1
+    ecs_pred = ecs.copy()
+    ecs_pred[8:] = 1  # outside the mask
+    mito = box((10, 10, 10), ((1, 4, 1, 4, 1, 4), 1))
+    mito_pred = box((10, 10, 10), ((1, 4, 1, 4, 1, 4), 1), ((7, 9, 7, 9, 7, 9), 2))
+    mask = np.ones((10, 10, 10), np.uint8)
+    mask[6:] = 0
+    at = ((4, 4, 4), (0, 0, 0))
+    write_submission(
+        tmp_path / "truth.zarr",
+        {"crop1": {"ecs": (ecs, *at), "ecs_mask": (mask, *at), "mito": (mito, *at), "mito_mask": (mask, *at)}},
+        instance_classes=["mito"],
+    )
+    write_submission(tmp_path / "sub.zarr", {"crop1": {"ecs": (ecs_pred, *at), "mito": (mito_pred, *at)}},
+                     instance_classes=["mito"])
+    result = score_submission(tmp_path / "sub.zarr", tmp_path / "truth.zarr", instance_classes=["mito"])
+    assert set(result["crops"]["crop1"]) == {"ecs", "mito"}
+    assert result["label_scores"]["ecs"]["iou"] == 1 and result["label_scores"]["mito"]["fp"] == 0
+    # unmasked, the extra voxels count
+    write_submission(tmp_path / "truth.zarr", {"crop1": {"ecs": (ecs, *at), "mito": (mito, *at)}},
+                     instance_classes=["mito"])
+    result = score_submission(tmp_path / "sub.zarr", tmp_path / "truth.zarr", instance_classes=["mito"])
+    assert result["label_scores"]["ecs"]["fp"] == 200 and result["label_scores"]["mito"]["fp"] == 1
+
+
 @settings(max_examples=40, deadline=None)
 @given(
     factor=st.sampled_from([1, 2, 3]),
