@@ -183,7 +183,10 @@ def _match(truth_index, pred_index, num_true, num_pred, iou_threshold):
     pred_ids, c = np.unique(cols, return_inverse=True)
     weight = np.zeros((len(true_ids), len(pred_ids)))
     weight[r, c] = MATCHING_COST_SCALE + 1 - cost
-    mr, mc = linear_sum_assignment(weight, maximize=True)
+    # columns reversed: of equally good predictions the later one wins, as the toolkit's solver
+    # picked in side-by-side runs (other exact ties may still resolve differently)
+    mr, mc = linear_sum_assignment(weight[:, ::-1], maximize=True)
+    mc = len(pred_ids) - 1 - mc
     matched = weight[mr, mc] > 0
     return true_ids[mr[matched]], pred_ids[mc[matched]]
 
