@@ -43,7 +43,14 @@ def _first_line(error: BaseException) -> str:
     for line in text.splitlines():
         if "Unsupported global" in line:  # torch's long weights_only message: keep what it names
             return line.strip().split(" was not", 1)[0].replace("WeightsUnpickler error: ", "")
-    return text.splitlines()[0] if text else type(error).__name__
+    return text.splitlines()[0].split(". ")[0] if text else type(error).__name__
+
+
+def _is_zip(file: Any) -> bool:
+    try:
+        return zipfile.is_zipfile(file)
+    except OSError:
+        return False
 
 
 def load_checkpoint(file: Any, map_location: Any = "cpu", mmap: bool = False, name: Any = None) -> Any:
@@ -52,6 +59,8 @@ def load_checkpoint(file: Any, map_location: Any = "cpu", mmap: bool = False, na
     import torch
 
     name = name if name is not None else file
+    if mmap and not _is_zip(file):  # torch's own error would blame the torch.save options
+        raise DamagedCheckpoint(f"{name} is damaged or not a checkpoint (not a complete torch.save archive)")
     try:
         with torch.serialization.safe_globals(_rng_globals()):
             return torch.load(file, map_location=map_location, weights_only=True, mmap=mmap)
