@@ -51,11 +51,12 @@ class CliProcess:
     """``dacapo <argv>`` running in a child process; ``env`` is its whole environment."""
 
     def __init__(self, argv: Sequence[str], env: dict, log: Path,
-                 file_size_limit: Optional[int] = None):
+                 file_size_limit: Optional[int] = None, daemon: bool = True):
+        """``daemon=False`` for a command that starts processes of its own (data workers)."""
         self.argv = list(argv)
         self.log = Path(log)
         self.process = CONTEXT.Process(
-            target=_run_cli, args=(self.argv, dict(env), str(log), file_size_limit), daemon=True
+            target=_run_cli, args=(self.argv, dict(env), str(log), file_size_limit), daemon=daemon
         )
         self.process.start()
 
