@@ -140,7 +140,24 @@ class LocalWeightsStore(WeightsStore):
             )
 
     def retrieve_best_all(self, run_name: str) -> dict[str, dict[str, int]]:
+        path = self._checkpoints(run_name) / "best.json"
         try:
-            return json.loads((self._checkpoints(run_name) / "best.json").read_text())
+            best = json.loads(path.read_text())
         except FileNotFoundError:
             return {}
+        except (ValueError, UnicodeDecodeError) as error:
+            raise ValueError(f"{path} is damaged ({str(error).splitlines()[0]}); {_RECOMPUTE}") from None
+        if not _is_best_mapping(best):
+            raise ValueError(f"{path} is damaged (not {{dataset: {{criterion: iteration}}}}); {_RECOMPUTE}")
+        return best
+
+
+_RECOMPUTE = "delete it and validate again (dacapo validate, or resume training) to recompute it"
+
+
+def _is_best_mapping(best: Any) -> bool:
+    return isinstance(best, dict) and all(
+        isinstance(by, dict)
+        and all(isinstance(i, int) and not isinstance(i, bool) for i in by.values())
+        for by in best.values()
+    )
