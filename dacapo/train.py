@@ -72,6 +72,12 @@ def train_run(
                 _validate_missed(run, weights_store, stats_store, int(latest["iteration"]), device)
             trained_until = run_state.restore(run, latest)
             logger.info("resuming run %s from iteration %d", run.name, trained_until)
+        elif weights_store.iterations(run.name):  # never retrain over checkpoints, damaged or not
+            raise TrainingError(
+                f"run {run.name}: none of its checkpoints reads back whole (newest: "
+                f"{weights_store.describe(run.name, weights_store.iterations(run.name)[-1])}); "
+                "restore them from a copy, or delete them to train from the start"
+            )
         else:
             trained_until = 0
             run.initialize_from_start()

@@ -98,7 +98,8 @@ def _read(path: Path, keep_all: bool) -> tuple[list[dict], _Cursor]:
         while not keep_all and records and records[-1]["iteration"] >= record["iteration"]:
             records.pop()
             repeated, clean = repeated + 1, False
-        seen.add(record["iteration"])
+        if keep_all:
+            seen.add(record["iteration"])
         records.append(record)
         end = offset
     if repeated:

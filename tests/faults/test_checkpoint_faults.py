@@ -134,3 +134,15 @@ def test_damaged_latest_checkpoint_falls_back(options, cli_env, tmp_path, tally)
         path = iterations / name
         assert (path / "inside").read_bytes() == b"not ours" if content is None else path.read_bytes() == content
     tally.checked("resumed past a damaged checkpoint to the uninterrupted weights")
+
+    # every checkpoint damaged: an error, not a new training over them
+    damaged = {}
+    for iteration in (2, 4, 6):
+        path = iterations / str(iteration)
+        damaged[path] = path.read_bytes()[:100]
+        path.write_bytes(damaged[path])
+    tally.fault("checkpoint:all truncated")
+    refused = run_cli(["train", "-r", "damaged", "--no-validation"], cli_env, tmp_path / "refused.log")
+    _one_error_line(refused, "none of its checkpoints reads back whole", str(latest))
+    assert all(path.read_bytes() == data for path, data in damaged.items())
+    tally.checked("damaged checkpoints kept, not trained over")
