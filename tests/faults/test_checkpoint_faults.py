@@ -47,7 +47,7 @@ def _one_error_line(process, *needles) -> str:
     return errors[0]
 
 
-def test_malicious_checkpoint_runs_nothing(options, cli_env, tmp_path, tally):
+def test_malicious_checkpoint_runs_nothing(options, cli_env, tmp_path, tally, monkeypatch):
     runs = options.runs_base_dir
     marker = tmp_path / "pwned"
     probe = tmp_path / "probe.pt"
@@ -83,7 +83,15 @@ def test_malicious_checkpoint_runs_nothing(options, cli_env, tmp_path, tally):
                                        num_fmaps=4, fmap_inc_factor=2, downsample_factors=[(2, 2, 2)])
     with pytest.raises(ConfigError, match=f"PretrainedTaskConfig: cannot read weights: refused to load {planted}"):
         task_config.task_type(task_config).predictor.create_model(architecture.architecture_type(architecture))
-    tally.bad_input("start/pretrained:malicious checkpoint", 2)
+    # a COSEM network planted in the download cache
+    from dacapo.experiments.starts import CosemStartConfig
+
+    monkeypatch.setenv("DACAPO_COSEM_CACHE", str(tmp_path / "cosem"))
+    _plant_malicious(tmp_path / "cosem" / "setup04" / "1820500", marker)
+    cosem = CosemStartConfig(run="setup04", criterion="1820500")
+    with pytest.raises(ConfigError, match="CosemStartConfig: cannot read .*refused to load"):
+        cosem.start_type(cosem).initialize_weights(model)
+    tally.bad_input("start/pretrained/cosem:malicious checkpoint", 3)
     assert not marker.exists(), "the checkpoint's pickle ran"
     assert planted.exists()  # a file DaCapo did not write is left where it is
     tally.checked("malicious checkpoint ran nothing")
