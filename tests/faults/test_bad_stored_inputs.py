@@ -27,16 +27,7 @@ from dacapo.store.local_weights_store import LocalWeightsStore
 from e2e.helpers import small_run_config
 from store.backends import Backend
 from .integrity import stats_records
-from .processes import CliProcess, run_cli
-
-
-def _one_error_line(process, *needles) -> str:
-    assert process.process.exitcode == 1, process.output[-3000:]
-    errors = process.error_lines()
-    assert len(errors) == 1 and "Traceback" not in process.output, process.output[-3000:]
-    for needle in needles:
-        assert needle in errors[0], errors[0]
-    return errors[0]
+from .processes import CliProcess, one_error_line, run_cli
 
 
 def _with_dataset_name(config, name):
@@ -72,7 +63,7 @@ def test_copied_run_file_trains_nothing(options, cli_env, tmp_path, tally):
     files = runs / "configs" / "runs"
     (files / "copy.yaml").write_bytes((files / "original.yaml").read_bytes())  # name: left unchanged
     process = run_cli(["train", "-r", "copy", "--no-validation"], cli_env, tmp_path / "copy.log")
-    _one_error_line(process, "'copy'", "'original'")
+    one_error_line(process, "'copy'", "'original'")
     tally.bad_input("train: copied run file")
     assert create_weights_store().iterations("original") == []
     assert not (runs / "original").exists() and not (runs / "copy").exists()
@@ -102,7 +93,7 @@ def test_runs_base_dir_of_wrong_type(cli_env, tmp_path, tally):
     env = {k: v for k, v in cli_env.items() if not k.startswith("DACAPO_")}
     env["DACAPO_OPTIONS_FILE"] = str(options_file)
     process = run_cli(["ls"], env, tmp_path / "ls.log")
-    _one_error_line(process, "runs_base_dir", "5")
+    one_error_line(process, "runs_base_dir", "5")
     tally.bad_input("dacapo.yaml: runs_base_dir: 5")
 
 
@@ -120,7 +111,7 @@ def test_nan_in_raw_is_one_line(options, cli_env, tmp_path, tally, workers):
     process = CliProcess(["train", "-r", "nan", "--no-validation"], cli_env, tmp_path / "nan.log",
                          daemon=not workers)
     process.wait()
-    _one_error_line(process, "dataset train", "'train_raw'", "NaN")
+    one_error_line(process, "dataset train", "'train_raw'", "NaN")
     tally.bad_input(f"train: NaN in raw ({workers} workers)")
     assert create_weights_store().iterations("nan") == []
 

@@ -18,7 +18,7 @@ from dacapo.utils.checkpoints import DamagedCheckpoint, RefusedCheckpoint, load_
 
 from e2e.helpers import small_run_config
 from .integrity import check_run
-from .processes import run_cli
+from .processes import one_error_line, run_cli
 
 INTERVAL = 2
 
@@ -38,15 +38,6 @@ def _plant_malicious(path, marker) -> None:
     torch.save({"iteration": 2, "model": {"w": torch.zeros(1)}, "payload": _WritesAFile(marker)}, path)
 
 
-def _one_error_line(process, *needles) -> str:
-    assert process.process.exitcode == 1, process.output[-3000:]
-    errors = process.error_lines()
-    assert len(errors) == 1 and "Traceback" not in process.output, process.output[-3000:]
-    for needle in needles:
-        assert needle in errors[0], errors[0]
-    return errors[0]
-
-
 def test_malicious_checkpoint_runs_nothing(options, cli_env, tmp_path, tally, monkeypatch):
     runs = options.runs_base_dir
     marker = tmp_path / "pwned"
@@ -64,7 +55,7 @@ def test_malicious_checkpoint_runs_nothing(options, cli_env, tmp_path, tally, mo
     _plant_malicious(planted, marker)
     for argv in (["train", "-r", "victim"], ["validate", "-r", "victim", "-i", "2"]):
         process = run_cli(argv, cli_env, tmp_path / f"{argv[0]}.log")
-        _one_error_line(process, "refused to load", str(planted), "weights_only=True")
+        one_error_line(process, "refused to load", str(planted), "weights_only=True")
         tally.bad_input(f"{argv[0]}:malicious checkpoint")
     # a start from that run and pretrained weights from that file
     from dacapo.experiments.architectures import CNNectomeUNetConfig
@@ -151,6 +142,6 @@ def test_damaged_latest_checkpoint_falls_back(options, cli_env, tmp_path, tally)
         path.write_bytes(damaged[path])
     tally.fault("checkpoint:all truncated")
     refused = run_cli(["train", "-r", "damaged", "--no-validation"], cli_env, tmp_path / "refused.log")
-    _one_error_line(refused, "none of its checkpoints reads back whole", str(latest))
+    one_error_line(refused, "none of its checkpoints reads back whole", str(latest))
     assert all(path.read_bytes() == data for path, data in damaged.items())
     tally.checked("damaged checkpoints kept, not trained over")

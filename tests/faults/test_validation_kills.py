@@ -7,16 +7,17 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
-from dacapo.experiments.run import Run
 from dacapo.store.create_store import (
     create_array_store,
     create_config_store,
     create_stats_store,
     create_weights_store,
 )
-from dacapo.validate import BEST, _best_iteration, _validation_scores
+from dacapo.listing import dataset_names
+from dacapo.validate import BEST
 
 from e2e.helpers import small_run_config
 from .integrity import check_run
@@ -33,19 +34,25 @@ def _scored(run_name: str) -> list[int]:
 
 
 def _expected_best(config) -> dict:
-    run = Run(config, load_starter_model=False)
-    parameters = list(run.task.post_processor.enumerate_parameters())
-    datasets = run.datasplit.validate
-    scores = _validation_scores(run, create_stats_store(), parameters, datasets)
-    criteria = list(run.task.evaluator.criteria)
+    """``{dataset: {criterion: iteration}}`` computed here from the stored scores: per iteration
+    the best over the parameter sweep, then the first best iteration (NaN never best)."""
+    evaluator = config.task_config.task_type(config.task_config).evaluator
+    criteria = list(evaluator.criteria)
+    stored = create_stats_store().retrieve_validation_iteration_scores(config.name)
+    values = np.asarray([s.scores for s in stored], dtype=float)  # (iteration, dataset, parameter, criterion)
     best = {}
-    for d, dataset in enumerate(datasets):
-        for criterion in criteria:
-            iteration, _ = _best_iteration(scores, d, criterion, run.task.evaluator)
-            if iteration is not None:
-                best.setdefault(dataset.name, {})[criterion] = iteration
-        if criteria[0] in best.get(dataset.name, {}):
-            best[dataset.name][BEST] = best[dataset.name][criteria[0]]
+    for d, dataset in enumerate(dataset_names(config)):
+        for c, criterion in enumerate(criteria):
+            column = values[:, d, :, c]
+            if np.all(np.isnan(column)):
+                continue
+            higher = evaluator.higher_is_better(criterion)
+            filled = np.where(np.isnan(column), -np.inf if higher else np.inf, column)
+            per_iteration = filled.max(axis=1) if higher else filled.min(axis=1)
+            index = int(np.argmax(per_iteration) if higher else np.argmin(per_iteration))
+            best.setdefault(dataset, {})[criterion] = stored[index].iteration
+        if criteria[0] in best.get(dataset, {}):
+            best[dataset][BEST] = best[dataset][criteria[0]]
     return best
 
 
