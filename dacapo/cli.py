@@ -76,7 +76,7 @@ def validate(run_name: str, iteration: int, progress: bool) -> None:
               help="Also list the stored configs of each kind.")
 def ls(configs: bool) -> None:
     """List the runs (iterations trained, validations, best scores) and the stored configs."""
-    from dacapo.listing import config_names, format_configs, format_runs, summarize_run
+    from dacapo.listing import config_names, format_configs, format_runs, summarize_runs
     from dacapo.store.create_store import (
         create_config_store,
         create_stats_store,
@@ -86,9 +86,11 @@ def ls(configs: bool) -> None:
     config_store = create_config_store()
     stats_store, weights_store = create_stats_store(), create_weights_store()
     names = config_names(config_store)
-    summaries = [summarize_run(name, config_store, stats_store, weights_store) for name in names["run"]]
+    summaries, skipped = summarize_runs(names["run"], config_store, stats_store, weights_store)
     for line in format_runs(summaries):
         click.echo(line)
+    for name, reason in skipped:
+        click.echo(f"skipped run {name}: {reason}", err=True)
     if configs:
         click.echo("")
         for line in format_configs(names):

@@ -56,6 +56,20 @@ def summarize_run(run_name: str, config_store=None, stats_store=None, weights_st
     return RunSummary(run_name, config.num_iterations, trained, validated, best, problem)
 
 
+def summarize_runs(run_names, config_store=None, stats_store=None, weights_store=None):
+    """``(summaries, skipped)``: the runs that could be read, and ``(name, reason)`` for each
+    that could not (an unreadable config or stats), so that one broken run hides no other."""
+    summaries, skipped = [], []
+    for name in run_names:
+        try:
+            summaries.append(summarize_run(name, config_store, stats_store, weights_store))
+        except (ValueError, KeyError, OSError) as exc:
+            text = str(exc.args[0] if isinstance(exc, KeyError) and exc.args else exc)
+            skipped.append((name, text.splitlines()[0] if text else type(exc).__name__))
+            logger.debug("listing run %s", name, exc_info=True)
+    return summaries, skipped
+
+
 def _best_scores(config, scores) -> list[BestScore]:
     task = config.task_config.task_type(config.task_config)
     evaluator = task.evaluator

@@ -26,7 +26,7 @@ class DaCapoOptions:
     type: str = attrs.field(default="files", metadata={"help_text": "config/stats store: files or mongo"})
     runs_base_dir: Path = attrs.field(
         default=Path("~/dacapo"),
-        converter=lambda p: Path(p).expanduser(),
+        converter=lambda p: _directory(p, "runs_base_dir"),
         metadata={"help_text": "directory for configs, stats, checkpoints and predictions"},
     )
     mongodbhost: Optional[str] = attrs.field(
@@ -49,6 +49,12 @@ class DaCapoOptions:
         from dacapo.compute_context import context_class
 
         context_class(self.compute_context, where="dacapo.yaml: compute_context")
+
+
+def _directory(value: Any, key: str) -> Path:
+    if not isinstance(value, (str, os.PathLike)) or not str(value).strip():
+        raise ConfigError(f"dacapo.yaml: {key} must be a directory path, got {value!r}")
+    return Path(value).expanduser()
 
 
 def _redact(uri: Optional[str]) -> str:

@@ -48,6 +48,7 @@ def train_run(
         create_weights_store,
     )
     from dacapo.tensorboard import RunBoard
+    from dacapo.utils.faults import fault_point
     from dacapo.utils.run_lock import run_lock
     from dacapo.utils.torch_utils import (
         autocast,
@@ -65,10 +66,18 @@ def train_run(
 
     with run_lock(run.name):
         run.training_stats = stats_store.retrieve_training_stats(run.name)
-        latest = weights_store.latest_iteration(run.name)
+        latest = weights_store.retrieve_latest_verified(run.name)
         if latest is not None:
-            trained_until = run_state.restore(run, weights_store.retrieve_weights(run.name, latest))
+            if validate:  # before the restore, which sets the RNG states and the model back
+                _validate_missed(run, weights_store, stats_store, int(latest["iteration"]), device)
+            trained_until = run_state.restore(run, latest)
             logger.info("resuming run %s from iteration %d", run.name, trained_until)
+        elif weights_store.iterations(run.name):  # never retrain over checkpoints, damaged or not
+            raise TrainingError(
+                f"run {run.name}: none of its checkpoints reads back whole (newest: "
+                f"{weights_store.describe(run.name, weights_store.iterations(run.name)[-1])}); "
+                "restore them from a copy, or delete them to train from the start"
+            )
         else:
             trained_until = 0
             run.initialize_from_start()
@@ -164,6 +173,7 @@ def train_run(
                 if done % run.validation_interval == 0 or done == run.train_until:
                     checkpoint(done)
                     if validate and done % run.validation_interval == 0:
+                        fault_point("train.validate")
                         if validator is not None:
                             validator.start(done)
                         else:
@@ -178,6 +188,34 @@ def _validate(run, iteration: int, device, board) -> None:
     from dacapo.validate import validate_run
 
     validate_run(run, iteration, device=device, board=board)
+
+
+def _validate_missed(run, weights_store, stats_store, latest: int, device) -> None:
+    """Validate the stored checkpoints up to ``latest`` that were due a validation but have no
+    scores (a kill during validation), then recompute the best iterations from all stored
+    scores. Leaves other weights in ``run.model``: the caller restores the checkpoint after."""
+    from dacapo.utils.checkpoints import DamagedCheckpoint
+    from dacapo.validate import record_best
+
+    if not run.datasplit.validate:
+        return
+    scored = {s.iteration for s in stats_store.retrieve_validation_iteration_scores(run.name)}
+    due = [
+        i for i in weights_store.iterations(run.name)
+        if 0 < i <= latest and i % run.validation_interval == 0 and i not in scored
+    ]
+    for iteration in due:
+        try:
+            state = weights_store.retrieve_weights(run.name, iteration)
+        except DamagedCheckpoint as error:
+            logger.warning("run %s: cannot validate iteration %d: %s", run.name, iteration, error)
+            continue
+        logger.warning("run %s: checkpoint %d was never validated (interrupted); validating it now",
+                       run.name, iteration)
+        run.model.load_state_dict(state["model"])
+        _validate(run, iteration, device, None)
+    if scored and not due:  # a kill between storing the scores and the best iterations
+        record_best(run)
 
 
 class _BackgroundValidator:

@@ -151,6 +151,16 @@ def _best_iteration(validation_scores, dataset_index: int, criterion: str, evalu
     return int(data.coords["iterations"].values[index]), float(per_iteration[index])
 
 
+def record_best(run) -> None:
+    """Recompute the best iterations of ``run`` from its stored scores."""
+    from dacapo.store.create_store import create_stats_store
+
+    parameters = list(run.task.post_processor.enumerate_parameters())
+    datasets = run.datasplit.validate
+    scores = _validation_scores(run, create_stats_store(), parameters, datasets)
+    _record_best(run, scores, datasets, list(run.task.evaluator.criteria))
+
+
 def _record_best(run, validation_scores, datasets, criteria) -> None:
     """Store the best iteration per (dataset, criterion) where the newest validation is best."""
     from dacapo.store.create_store import create_weights_store

@@ -239,6 +239,10 @@ def _client_directory() -> Optional[Path]:
     return client if (client / "index.html").is_file() else None
 
 
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
 class _Handler(http.server.SimpleHTTPRequestHandler):
     def __init__(self, *args, roots: Sequence[Path], client: Optional[Path], **kwargs):
         self.roots = roots
@@ -249,8 +253,9 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         path = urllib.parse.unquote(urllib.parse.urlsplit(path).path)
         if path.startswith("/data/"):
             target = Path(os.path.normpath("/" + path[len("/data/"):]))
-            if any(target == root or root in target.parents for root in self.roots):
-                return str(target)
+            resolved = target.resolve()  # a symlink planted inside an array must not lead out
+            if any(_inside(target, root) and _inside(resolved, root) for root in self.roots):
+                return str(resolved)
             return "/nonexistent"
         if self.client is None:
             return "/nonexistent"

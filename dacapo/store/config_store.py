@@ -19,7 +19,7 @@ import json
 from abc import ABC, abstractmethod
 from typing import Any, Collection, Mapping, Optional
 
-from dacapo.config import ConfigError, validate_name
+from dacapo.config import ConfigError, config_class, validate_name
 
 # kind -> (module, family base class)
 KINDS: dict[str, tuple[str, str]] = {
@@ -103,6 +103,7 @@ class ConfigStore(ABC):
 
         name = validate_name(config.name, f"{kind} config")
         document = unstructure(config)
+        _check_readable(kind, name, document)
         if kind == "run":
             # Refuse a conflicting run or part before storing anything.
             existing = self._find(kind, name)
@@ -129,6 +130,12 @@ class ConfigStore(ABC):
             raise ConfigNotFoundError(self._not_found(kind, name))
         from dacapo.store.converter import structure
 
+        stored_name = document.get("name")
+        if stored_name != name:  # a file copied by hand, its name: left unchanged
+            raise ConfigError(
+                f"the {kind} config stored as {name!r} in {self} is named {stored_name!r} inside; "
+                f"rename one so that they agree"
+            )
         return structure(document, cls)
 
     def delete(self, kind: str, name: str) -> None:
@@ -230,6 +237,32 @@ class ConfigStore(ABC):
 
     @abstractmethod
     def _names(self, kind: str, where: Mapping[str, Collection[str]]) -> list[str]: ...
+
+
+def _check_readable(kind: str, name: str, document: dict) -> None:
+    """Refuse to store what could not be read back: a value the converter rejects (a config
+    built without its validators, e.g. ``seed=1.5``) or a nested dataset whose name would
+    become a path (``../x``)."""
+    from dacapo.store.converter import TYPE_KEY, structure
+
+    try:
+        structure(document, kind_class(kind))
+    except ConfigError as error:
+        raise ConfigError(f"cannot store {kind} config {name!r}, it would not read back: {error}") from None
+    dataset_class = kind_class("dataset")
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            type_name = value.get(TYPE_KEY)
+            if type_name is not None and issubclass(config_class(type_name), dataset_class):
+                validate_name(value.get("name"), f"{kind} config {name!r}: {type_name}")
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(document)
 
 
 def field_at(document: Mapping, path: str) -> Any:

@@ -73,7 +73,8 @@ def _read(path: Path, keep_all: bool) -> tuple[list[dict], _Cursor]:
     except FileNotFoundError:
         return [], _Cursor((None, 0, None), 0, True, None, keep_all, {})
     records: list[dict] = []
-    end, clean, offset = 0, True, 0
+    end, clean, offset, repeated = 0, True, 0, 0
+    seen: set = set()
     while offset < len(data):
         newline = data.find(b"\n", offset)
         if newline < 0:
@@ -89,8 +90,21 @@ def _read(path: Path, keep_all: bool) -> tuple[list[dict], _Cursor]:
                 clean = False
                 end = offset
             continue  # a damaged last line is torn too
+        # an iteration stored again (a file edited or concatenated by hand): the later wins.
+        # Validation records may come in any order (an earlier checkpoint validated later).
+        if keep_all and record["iteration"] in seen:
+            records = [r for r in records if r["iteration"] != record["iteration"]]
+            repeated, clean = repeated + 1, False
+        while not keep_all and records and records[-1]["iteration"] >= record["iteration"]:
+            records.pop()
+            repeated, clean = repeated + 1, False
+        if keep_all:
+            seen.add(record["iteration"])
         records.append(record)
         end = offset
+    if repeated:
+        logger.warning("%s: %d records of iterations stored again later; keeping the later ones",
+                       path, repeated)
     by_iteration = {r["iteration"]: r for r in records} if keep_all else {}
     last = records[-1] if records else None
     return records, _Cursor(stamp, end, clean, last, keep_all, by_iteration)

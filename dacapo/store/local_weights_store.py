@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from dacapo.config import validate_name
+from dacapo.utils.checkpoints import load_checkpoint
 
 from ._files import atomic_write, fsync_dir, locked, remove_stale_temps
 from .weights_store import DatasetRef, WeightsStore, dataset_name
@@ -79,8 +80,6 @@ class LocalWeightsStore(WeightsStore):
         atomic_write(path, lambda f: _save(torch, state, f), fault="checkpoint")
 
     def retrieve_weights(self, run_name: str, iteration: int, map_location: Any = "cpu") -> dict:
-        import torch
-
         path = self._file(run_name, iteration)
         if not path.is_file():
             stored = self.iterations(run_name)
@@ -88,16 +87,23 @@ class LocalWeightsStore(WeightsStore):
                 f"run {run_name!r} has no checkpoint of iteration {iteration} "
                 f"(stored: {stored[-5:] if stored else 'none'}{' ...' if len(stored) > 5 else ''})"
             )
-        # Our own files; they hold optimizer and numpy/python RNG states, not only tensors.
         # mmap: tensors are paged in when used, so taking only the model from a checkpoint
         # does not load its optimizer state (2x the model for Adam) into memory
-        return torch.load(path, map_location=map_location, weights_only=False, mmap=True)
+        return load_checkpoint(path, map_location=map_location, mmap=True)
+
+    def describe(self, run_name: str, iteration: int) -> str:
+        return str(self._file(run_name, iteration))
 
     def iterations(self, run_name: str) -> list[int]:
+        """Regular files named by an iteration in canonical form; anything else in the
+        directory (temp files, sub-directories, ``0040``, ``40.bak``) is not a checkpoint."""
         directory = self._checkpoints(run_name) / "iterations"
         if not directory.is_dir():
             return []
-        return sorted(int(p.name) for p in directory.iterdir() if p.name.isascii() and p.name.isdigit())
+        return sorted(
+            int(p.name) for p in directory.iterdir()
+            if p.name.isascii() and p.name.isdigit() and p.name == str(int(p.name)) and p.is_file()
+        )
 
     def is_intact(self, run_name: str, iteration: int) -> bool:
         """``torch.save`` writes a zip archive: check it is complete and every member's CRC."""
@@ -134,7 +140,24 @@ class LocalWeightsStore(WeightsStore):
             )
 
     def retrieve_best_all(self, run_name: str) -> dict[str, dict[str, int]]:
+        path = self._checkpoints(run_name) / "best.json"
         try:
-            return json.loads((self._checkpoints(run_name) / "best.json").read_text())
+            best = json.loads(path.read_text())
         except FileNotFoundError:
             return {}
+        except (ValueError, UnicodeDecodeError) as error:
+            raise ValueError(f"{path} is damaged ({str(error).splitlines()[0]}); {_RECOMPUTE}") from None
+        if not _is_best_mapping(best):
+            raise ValueError(f"{path} is damaged (not {{dataset: {{criterion: iteration}}}}); {_RECOMPUTE}")
+        return best
+
+
+_RECOMPUTE = "delete it and validate again (dacapo validate, or resume training) to recompute it"
+
+
+def _is_best_mapping(best: Any) -> bool:
+    return isinstance(best, dict) and all(
+        isinstance(by, dict)
+        and all(isinstance(i, int) and not isinstance(i, bool) for i in by.values())
+        for by in best.values()
+    )

@@ -3,8 +3,11 @@ states: whatever dict the trainer passes) and the best iteration per (dataset, c
 
 from __future__ import annotations
 
+import logging
 from abc import ABC, abstractmethod
 from typing import Any, Optional, Union
+
+logger = logging.getLogger(__name__)
 
 DatasetRef = Union[str, Any]  # a dataset name, or an object with a ``name``
 
@@ -42,6 +45,26 @@ class WeightsStore(ABC):
     def is_intact(self, run_name: str, iteration: int) -> bool:
         """Whether the checkpoint can be read back (more expensive than listing)."""
         return True
+
+    def describe(self, run_name: str, iteration: int) -> str:
+        """Where the checkpoint is, for messages."""
+        return f"run {run_name!r} checkpoint {iteration}"
+
+    def retrieve_latest_verified(self, run_name: str, map_location: Any = "cpu") -> Optional[dict]:
+        """The newest checkpoint that reads back whole, ``None`` if there is none; a damaged one
+        is passed over with a warning naming it (a checkpoint refused as unsafe is an error)."""
+        from dacapo.utils.checkpoints import DamagedCheckpoint
+
+        for iteration in reversed(self.iterations(run_name)):
+            if not self.is_intact(run_name, iteration):
+                logger.warning("%s is damaged (incomplete or corrupt); skipping it",
+                               self.describe(run_name, iteration))
+                continue
+            try:
+                return self.retrieve_weights(run_name, iteration, map_location)
+            except DamagedCheckpoint as error:
+                logger.warning("%s; skipping it", error)
+        return None
 
     def latest_iteration(self, run_name: str, verify: bool = False) -> Optional[int]:
         """The last stored iteration, ``None`` if none. With ``verify``, the last one that

@@ -14,6 +14,24 @@ class RunLockedError(RuntimeError):
     pass
 
 
+# The lock's file descriptors held by this process. A forked child (a data worker) closes its
+# copies at once: otherwise it would hold the flock, shared by the copies, after the trainer is
+# killed, and refuse the resume until it notices.
+_held: set[int] = set()
+
+
+def _close_in_child() -> None:
+    for fd in _held:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _held.clear()
+
+
+os.register_at_fork(after_in_child=_close_in_child)
+
+
 @contextmanager
 def run_lock(run_name: str, base_dir: Optional[Path] = None) -> Iterator[Path]:
     from dacapo.config import validate_name
@@ -34,6 +52,8 @@ def run_lock(run_name: str, base_dir: Optional[Path] = None) -> Iterator[Path]:
             ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"pid {os.getpid()}".encode(), 0)
+        _held.add(fd)
         yield path
     finally:
+        _held.discard(fd)
         os.close(fd)

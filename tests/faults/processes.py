@@ -51,11 +51,12 @@ class CliProcess:
     """``dacapo <argv>`` running in a child process; ``env`` is its whole environment."""
 
     def __init__(self, argv: Sequence[str], env: dict, log: Path,
-                 file_size_limit: Optional[int] = None):
+                 file_size_limit: Optional[int] = None, daemon: bool = True):
+        """``daemon=False`` for a command that starts processes of its own (data workers)."""
         self.argv = list(argv)
         self.log = Path(log)
         self.process = CONTEXT.Process(
-            target=_run_cli, args=(self.argv, dict(env), str(log), file_size_limit), daemon=True
+            target=_run_cli, args=(self.argv, dict(env), str(log), file_size_limit), daemon=daemon
         )
         self.process.start()
 
@@ -104,3 +105,14 @@ def run_cli(argv, env, log, **kwargs) -> CliProcess:
     process = CliProcess(argv, env, log, **kwargs)
     process.wait()
     return process
+
+
+def one_error_line(process: CliProcess, *needles: str) -> str:
+    """Assert the command failed (exit 1) with one ``Error:`` line, no traceback, containing
+    every needle; returns the line."""
+    assert process.process.exitcode == 1, process.output[-3000:]
+    errors = process.error_lines()
+    assert len(errors) == 1 and "Traceback" not in process.output, process.output[-3000:]
+    for needle in needles:
+        assert needle in errors[0], errors[0]
+    return errors[0]

@@ -23,6 +23,7 @@ import torch
 from funlib.geometry import Coordinate, Roi
 
 from dacapo.config import ConfigError
+from dacapo.utils.checkpoints import load_checkpoint
 
 from .torch_module_architecture import WrappedModule
 
@@ -135,7 +136,7 @@ def _module_from(config, descr) -> torch.nn.Module:
                 module = torch.jit.load(data, map_location="cpu")
         else:
             module = _build_architecture(entry.architecture)
-            state = torch.load(data, map_location="cpu", weights_only=True)
+            state = load_checkpoint(data, name=entry.source)
             module.load_state_dict(state)
     except ConfigError:
         raise

@@ -60,12 +60,12 @@ class CosemStart:
         return path
 
     def initialize_weights(self, model, weights_store=None, channels=None) -> str:
-        import torch
+        from dacapo.utils.checkpoints import CheckpointError, load_checkpoint
 
         path = self.fetch()
         try:
-            state = torch.load(path, map_location="cpu", weights_only=False)
-        except Exception as error:  # noqa: BLE001
+            state = load_checkpoint(path)
+        except (OSError, CheckpointError) as error:
             raise ConfigError(f"CosemStartConfig: cannot read {path}: {error}") from None
         if isinstance(state, dict) and isinstance(state.get("model"), dict):
             state = state["model"]

@@ -18,15 +18,13 @@ class _PretrainedPredictor:
         return getattr(self._predictor, name)
 
     def create_model(self, architecture):
-        import torch
+        from dacapo.utils.checkpoints import CheckpointError, load_checkpoint
 
         model = self._predictor.create_model(architecture)
         try:
-            state = torch.load(self._weights, map_location="cpu", weights_only=False)
-        except (OSError, RuntimeError, EOFError) as error:
-            raise ConfigError(
-                f"PretrainedTaskConfig: cannot read weights {self._weights}: {error}"
-            ) from None
+            state = load_checkpoint(self._weights)
+        except (OSError, CheckpointError) as error:
+            raise ConfigError(f"PretrainedTaskConfig: cannot read weights: {error}") from None
         if isinstance(state, dict) and isinstance(state.get("model"), dict):
             state = state["model"]
         try:

@@ -39,15 +39,32 @@ def mix_seed(*values: int) -> int:
 
 
 # --- sources -----------------------------------------------------------------------------------
+class DataError(ValueError):
+    """The training data cannot be used as it is (one line naming the array)."""
+
+
+def data_error(exc: BaseException):
+    """The ``DataError`` that ``exc`` wraps (gunpowder nests each node's error), or ``None``."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, DataError):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
 class ArraySource(gp.BatchProvider):
     """Provide a lazy funlib ``Array`` under ``key``; only the requested ROI is read.
 
     ``roi`` restricts what is provided (e.g. ``clip_raw``), ``dtype`` casts what is read (raw is
-    read as float32). Channel axes (leading, ``c^``) are kept."""
+    read as float32). Channel axes (leading, ``c^``) are kept. With ``finite_name``, values that
+    are NaN or infinite are a ``DataError`` naming it (augmentations would fail obscurely)."""
 
-    def __init__(self, key, array, interpolatable=None, roi=None, dtype=None):
+    def __init__(self, key, array, interpolatable=None, roi=None, dtype=None, finite_name=None):
         self.key = key
         self.array = array
+        self.finite_name = finite_name
         self.roi = array.roi if roi is None else roi
         self.dtype = np.dtype(dtype) if dtype is not None else np.dtype(array.dtype)
         if interpolatable is None:
@@ -71,6 +88,11 @@ class ArraySource(gp.BatchProvider):
         data = _read(self.array, spec.roi)
         if data.dtype != self.dtype:
             data = data.astype(self.dtype)
+        if self.finite_name is not None and data.dtype.kind == "f" and not np.isfinite(data).all():
+            raise DataError(
+                f"{self.finite_name} has NaN or infinite values (in {spec.roi}); "
+                "replace them (e.g. by 0) or leave that region out of the datasplit"
+            )
         batch = gp.Batch()
         batch[self.key] = gp.Array(np.ascontiguousarray(data), spec)
         return batch
@@ -611,7 +633,7 @@ def _worker_main(index, produce, results, stop, parent_pid):
             try:
                 item = produce(index, counter)
             except BaseException as exc:  # report, keep the worker alive
-                item = _WorkerError(
+                item = data_error(exc) or _WorkerError(
                     f"data worker {index} failed: {type(exc).__name__}: {exc}\n"
                     + "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
                 )
@@ -689,7 +711,7 @@ class DataFetchers(gp.BatchFilter):
                     codes = ", ".join(f"{p.name}: exit code {p.exitcode}" for p in dead)
                     self._stop_workers()
                     raise RuntimeError(f"data worker process(es) died ({codes})")
-        if isinstance(item, _WorkerError):
+        if isinstance(item, (_WorkerError, DataError)):
             raise item
         return item
 

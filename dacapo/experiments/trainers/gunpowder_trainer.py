@@ -172,7 +172,8 @@ class GunpowderTrainer(Trainer):
                 if not points:
                     raise ValueError(f"dataset {name}: no sample point lies inside gt {gt.roi}")
 
-            raw_source = ArraySource(raw_key, raw, interpolatable=True, roi=raw_roi, dtype=np.float32)
+            raw_source = ArraySource(raw_key, raw, interpolatable=True, roi=raw_roi, dtype=np.float32,
+                                     finite_name=f"dataset {name}: raw{_config_name(dataset, 'raw_config')}")
             gt_source = ArraySource(gt_key, gt)
             if mask is None:
                 mask_source = ConstantSource(
@@ -284,7 +285,7 @@ class GunpowderTrainer(Trainer):
         ``target`` and ``weight`` (b, C, *output) float32, ``mask`` (b, [c,] *output) uint8
         (1 = annotated; 0 also where the sample extends beyond the gt). Without data workers the
         same seed and iteration give the same batch."""
-        from .gp_nodes import mix_seed
+        from .gp_nodes import DataError, data_error, mix_seed
 
         if self._build is None:
             raise RuntimeError("next_batch needs a running pipeline: use `with trainer:`")
@@ -294,6 +295,11 @@ class GunpowderTrainer(Trainer):
         py_state, np_state = random.getstate(), np.random.get_state()
         try:
             batch = self._pipeline.request_batch(request)
+        except Exception as exc:
+            found = data_error(exc)
+            if found is None:
+                raise
+            raise DataError(str(found)) from None
         finally:
             random.setstate(py_state)
             np.random.set_state(np_state)
@@ -335,6 +341,11 @@ class GunpowderTrainer(Trainer):
             output_voxel_size=_default(output_voxel_size, self.output_voxel_size),
             output_offset=_default(output_offset, self.output_roi and self.output_roi.offset),
         )
+
+
+def _config_name(dataset, field: str) -> str:
+    config = getattr(getattr(dataset, "config", None), field, None)
+    return f" array {config.name!r}" if getattr(config, "name", None) else ""
 
 
 def _default(value, fallback):
