@@ -59,12 +59,17 @@ def train(run_name: str, no_validation: bool, background_validation: bool) -> No
 @click.option("-i", "--iteration", required=True, type=int, help="Checkpoint iteration to validate.")
 @click.option("--progress/--no-progress", default=True, show_default=True,
               help="Show a progress bar (training's background validation runs without).")
-def validate(run_name: str, iteration: int, progress: bool) -> None:
-    """Validate a stored checkpoint of a run and record its scores."""
+@click.option("--baselines/--no-baselines", default=True, show_default=True,
+              help="Also score reference outputs (instance tasks: one segment, every voxel).")
+def validate(run_name: str, iteration: int, progress: bool, baselines: bool) -> None:
+    """Validate a stored checkpoint of a run, record its scores and print them (per dataset, one
+    line per post-processing setting, one column per criterion)."""
+    from dacapo.validate import format_scores
     from dacapo.validate import validate as validate_fn
 
-    scores = validate_fn(run_name, iteration, progress=progress)
+    scores = validate_fn(run_name, iteration, progress=progress, baselines=baselines)
     if scores is not None:
+        click.echo(format_scores(run_name, scores))
         click.echo(f"validated {run_name} at iteration {iteration}")
 
 
