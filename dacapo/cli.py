@@ -250,6 +250,18 @@ def _dtype(value):
 _ROI_HELP = "World units, as [begin:end, begin:end, ...], e.g. [0:800,0:800,0:800]."
 
 
+def _border_options(command):
+    """``--padding`` and ``--full-size`` of predict and apply."""
+    command = click.option(
+        "--full-size", is_flag=True,
+        help="Output the whole input ROI (the border context comes from the padding) instead "
+             "of the input less the model's context.")(command)
+    return click.option(
+        "--padding", type=click.Choice(["zero", "reflect"]), default=None,
+        help="How raw outside the input is filled: zeros, or mirrored at the border "
+             "(numpy reflect). Default: reflect with --full-size, else zero.")(command)
+
+
 @cli.command()
 @click.option("-r", "--run-name", required=True, help="Name of a stored run config.")
 @click.option("-i", "--iteration", type=int, default=None, help="Checkpoint to predict with (default: the latest).")
@@ -266,15 +278,16 @@ _ROI_HELP = "World units, as [begin:end, begin:end, ...], e.g. [0:800,0:800,0:80
               help="float32 stores predictions as they are; uint8 stores [-1,1] as round(127x)+127, [0,1] as round(255x).")
 @click.option("-ow/-no-ow", "--overwrite/--no-overwrite", default=True, show_default="overwrite",
               help="Replace an existing output that cannot be resumed (a finished or interrupted run of the same job is always resumed).")
+@_border_options
 def predict(run_name, iteration, input_container, input_dataset, output_path, output_roi,
-            num_workers, output_dtype, overwrite):
+            num_workers, output_dtype, overwrite, padding, full_size):
     """Predict a volume blockwise with a trained run (resumable)."""
     from dacapo.predict import predict as predict_fn
 
     output = predict_fn(
         run_name, iteration, input_container, input_dataset, output_path,
         output_roi=output_roi, num_workers=num_workers, output_dtype=_dtype(output_dtype),
-        overwrite=overwrite,
+        overwrite=overwrite, padding=padding, full_size=full_size,
     )
     click.echo(f"prediction written to {output.container}/{output.dataset}")
 
@@ -300,8 +313,9 @@ def predict(run_name, iteration, input_container, input_dataset, output_path, ou
               help="dtype of the stored prediction (uint8: [-1,1] as round(127x)+127, [0,1] as round(255x)).")
 @click.option("-ow/-no-ow", "--overwrite/--no-overwrite", default=True, show_default="overwrite",
               help="Replace existing outputs that cannot be resumed.")
+@_border_options
 def apply(run_name, input_container, input_dataset, output_path, validation_dataset, criterion,
-          iteration, parameters, roi, num_workers, output_dtype, overwrite):
+          iteration, parameters, roi, num_workers, output_dtype, overwrite, padding, full_size):
     """Predict and post-process a volume blockwise with a run's best (or chosen) weights and
     parameters (resumable: a rerun computes only missing blocks)."""
     from dacapo.apply import apply as apply_fn
@@ -310,7 +324,8 @@ def apply(run_name, input_container, input_dataset, output_path, validation_data
         run_name, input_container, input_dataset, output_path,
         validation_dataset=validation_dataset, criterion=criterion, iteration=iteration,
         parameters=parameters, roi=roi, num_workers=num_workers,
-        output_dtype=_dtype(output_dtype), overwrite=overwrite,
+        output_dtype=_dtype(output_dtype), overwrite=overwrite, padding=padding,
+        full_size=full_size,
     )
     click.echo(f"output written to {output.container}/{output.dataset}")
 
