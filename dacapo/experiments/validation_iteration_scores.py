@@ -140,21 +140,19 @@ class ValidationIterationScores:
         criterion, and with ``higher_is_better`` the best setting per criterion."""
         self._require_names()
         lines = []
-        width = max(9, *(len(c) for c in self.criteria)) if self.criteria else 9
+        widths = [max(9, len(c)) for c in self.criteria]
         for d, dataset in enumerate(self.datasets):
-            labels = [parameter_label(p) for p in self.parameters]
             baselines = self.baselines.get(dataset, {})
-            label_width = max([len("parameters"), *map(len, labels),
-                               *(len(f"baseline {b}") for b in baselines)])
-            lines.append(f"dataset {dataset} (iteration {self.iteration})")
-            lines.append("  " + "parameters".ljust(label_width) + "".join(
-                f"  {c:>{width}}" for c in self.criteria))
-            rows = list(zip(labels, self.scores[d]))
+            rows = [(parameter_label(p), values) for p, values in zip(self.parameters, self.scores[d])]
             rows += [(f"baseline {b}", [values.get(c, math.nan) for c in self.criteria])
                      for b, values in baselines.items()]
+            label_width = max(len("parameters"), *(len(label) for label, _ in rows))
+            lines.append(f"dataset {dataset} (iteration {self.iteration})")
+            lines.append("  " + "parameters".ljust(label_width) + "".join(
+                f"  {c:>{w}}" for c, w in zip(self.criteria, widths)))
             for label, values in rows:
                 lines.append("  " + label.ljust(label_width) + "".join(
-                    f"  {v:>{width}.4g}" for v in values))
+                    f"  {v:>{w}.4g}" for v, w in zip(values, widths)))
             if higher_is_better is not None:
                 for criterion in self.criteria:
                     parameters, value = self.best(dataset, criterion, higher_is_better(criterion))
