@@ -77,12 +77,14 @@ def test_full_size_reflect_equals_padded_single_pass(small_input, blockwise_env,
     assert np.abs(zero - reflected_single_pass).max() > 1e-3
 
 
-def test_full_size_and_an_output_roi_conflict(trained_run, blockwise_env):
+@pytest.mark.parametrize("command", ["predict", "apply"])
+def test_full_size_and_an_output_roi_conflict(trained_run, blockwise_env, command):
     config, data = trained_run
+    roi_flag = "-roi" if command == "predict" else "--roi"
     result = CliRunner().invoke(cli, [
-        "predict", "-r", RUN_NAME, "-ic", str(data.container), "-id", "raw",
-        "-op", str(blockwise_env / "conflict.zarr/pred"), "--full-size",
-        "-roi", "[0:288,0:288,0:288]",
+        command, "-r", RUN_NAME, "-ic", str(data.container), "-id", "raw",
+        "-op", str(blockwise_env / f"conflict_{command}.zarr"), "--full-size",
+        roi_flag, "[0:288,0:288,0:288]",
     ])
     assert result.exit_code == 1
     (line,) = result.output.strip().splitlines()
