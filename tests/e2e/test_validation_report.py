@@ -1,6 +1,8 @@
 """``dacapo validate`` prints the named scores of an instance task: one line per post-processing
 setting, the criteria as columns, the baselines and the best setting per criterion."""
 
+import importlib
+
 import pytest
 from click.testing import CliRunner
 
@@ -18,8 +20,10 @@ from dacapo.store.create_store import (
 
 from . import test_tasks_learn as learn
 
+validate_module = importlib.import_module("dacapo.validate")  # (dacapo.validate is also a function)
 
-def test_cli_validate_prints_named_scores_and_baselines(options, tmp_path):
+
+def test_cli_validate_prints_named_scores_and_baselines(options, tmp_path, monkeypatch):
     task = AffinitiesTaskConfig(name="affs", neighborhood=[(1, 0), (0, 1)])
     config = learn.cells_2d_run_config(tmp_path, "affs_report", task, instances=True,
                                        iterations=1, validation_interval=1)
@@ -27,8 +31,14 @@ def test_cli_validate_prints_named_scores_and_baselines(options, tmp_path):
     run = Run(config)
     create_weights_store().store_weights(config.name, 0, run_state.capture(run, 0))
 
+    predicted = []  # the dataset is predicted once, then the whole sweep reads that prediction
+    predict_dataset = validate_module._predict_dataset
+    monkeypatch.setattr(validate_module, "_predict_dataset",
+                        lambda run, dataset, *args: predicted.append(dataset.name)
+                        or predict_dataset(run, dataset, *args))
     result = CliRunner().invoke(cli, ["validate", "-r", config.name, "-i", "0", "--no-progress"])
     assert result.exit_code == 0, result.output
+    assert predicted == ["val"]
     sweep = [parameter_dict(p) for p in run.task.post_processor.enumerate_parameters()]
     lines = result.output.splitlines()
     assert lines[0] == "dataset val (iteration 0)"
