@@ -226,6 +226,8 @@ def apply(
     *,
     compute_context=None,
     progress: bool = True,
+    padding: Optional[str] = None,
+    full_size: bool = False,
 ):
     """Apply run ``run_name`` to ``input_dataset`` of ``input_container``.
 
@@ -236,7 +238,8 @@ def apply(
     (see ``predict.output_identifier``) the prediction ``prediction_<run>_<iteration>`` (as
     ``output_dtype``, see ``predict``) and the post-processed output
     ``output_<run>_<iteration>_<parameters>``, over ``roi`` (world units; default: the input's
-    ROI less the model's context). Returns the output's ``LocalArrayIdentifier``."""
+    ROI less the model's context; all of it with ``full_size``; ``padding`` as in ``predict``).
+    Returns the output's ``LocalArrayIdentifier``."""
     from dacapo.blockwise.functions import post_processor as post_processor_function
     from dacapo.blockwise.postprocess_task import PostProcessTask, probe
     from dacapo.blockwise.predict_task import ModelBundle, PredictTask
@@ -276,7 +279,7 @@ def apply(
     predict_task = PredictTask.create(
         run_config, iteration, input_container, input_dataset, prediction,
         output_roi=parse_roi(roi), output_dtype=np.dtype(output_dtype), overwrite=overwrite,
-        run=run,
+        run=run, padding=padding, full_size=full_size,
     )
     voxel_size = predict_task.output_voxel_size
     dims = voxel_size.dims

@@ -59,12 +59,17 @@ def train(run_name: str, no_validation: bool, background_validation: bool) -> No
 @click.option("-i", "--iteration", required=True, type=int, help="Checkpoint iteration to validate.")
 @click.option("--progress/--no-progress", default=True, show_default=True,
               help="Show a progress bar (training's background validation runs without).")
-def validate(run_name: str, iteration: int, progress: bool) -> None:
-    """Validate a stored checkpoint of a run and record its scores."""
+@click.option("--baselines/--no-baselines", default=True, show_default=True,
+              help="Also score reference outputs (instance tasks: one segment, every voxel).")
+def validate(run_name: str, iteration: int, progress: bool, baselines: bool) -> None:
+    """Validate a stored checkpoint of a run, record its scores and print them (per dataset, one
+    line per post-processing setting, one column per criterion)."""
+    from dacapo.validate import format_scores
     from dacapo.validate import validate as validate_fn
 
-    scores = validate_fn(run_name, iteration, progress=progress)
+    scores = validate_fn(run_name, iteration, progress=progress, baselines=baselines)
     if scores is not None:
+        click.echo(format_scores(run_name, scores))
         click.echo(f"validated {run_name} at iteration {iteration}")
 
 
@@ -247,6 +252,18 @@ def _dtype(value):
 _ROI_HELP = "World units, as [begin:end, begin:end, ...], e.g. [0:800,0:800,0:800]."
 
 
+def _border_options(command):
+    """``--padding`` and ``--full-size`` of predict and apply."""
+    command = click.option(
+        "--full-size", is_flag=True,
+        help="Output the whole input ROI (the border context comes from the padding) instead "
+             "of the input less the model's context.")(command)
+    return click.option(
+        "--padding", type=click.Choice(["zero", "reflect"]), default=None,
+        help="How raw outside the input is filled: zeros, or mirrored at the border "
+             "(numpy reflect). Default: reflect with --full-size, else zero.")(command)
+
+
 @cli.command()
 @click.option("-r", "--run-name", required=True, help="Name of a stored run config.")
 @click.option("-i", "--iteration", type=int, default=None, help="Checkpoint to predict with (default: the latest).")
@@ -263,15 +280,16 @@ _ROI_HELP = "World units, as [begin:end, begin:end, ...], e.g. [0:800,0:800,0:80
               help="float32 stores predictions as they are; uint8 stores [-1,1] as round(127x)+127, [0,1] as round(255x).")
 @click.option("-ow/-no-ow", "--overwrite/--no-overwrite", default=True, show_default="overwrite",
               help="Replace an existing output that cannot be resumed (a finished or interrupted run of the same job is always resumed).")
+@_border_options
 def predict(run_name, iteration, input_container, input_dataset, output_path, output_roi,
-            num_workers, output_dtype, overwrite):
+            num_workers, output_dtype, overwrite, padding, full_size):
     """Predict a volume blockwise with a trained run (resumable)."""
     from dacapo.predict import predict as predict_fn
 
     output = predict_fn(
         run_name, iteration, input_container, input_dataset, output_path,
         output_roi=output_roi, num_workers=num_workers, output_dtype=_dtype(output_dtype),
-        overwrite=overwrite,
+        overwrite=overwrite, padding=padding, full_size=full_size,
     )
     click.echo(f"prediction written to {output.container}/{output.dataset}")
 
@@ -297,8 +315,9 @@ def predict(run_name, iteration, input_container, input_dataset, output_path, ou
               help="dtype of the stored prediction (uint8: [-1,1] as round(127x)+127, [0,1] as round(255x)).")
 @click.option("-ow/-no-ow", "--overwrite/--no-overwrite", default=True, show_default="overwrite",
               help="Replace existing outputs that cannot be resumed.")
+@_border_options
 def apply(run_name, input_container, input_dataset, output_path, validation_dataset, criterion,
-          iteration, parameters, roi, num_workers, output_dtype, overwrite):
+          iteration, parameters, roi, num_workers, output_dtype, overwrite, padding, full_size):
     """Predict and post-process a volume blockwise with a run's best (or chosen) weights and
     parameters (resumable: a rerun computes only missing blocks)."""
     from dacapo.apply import apply as apply_fn
@@ -307,7 +326,8 @@ def apply(run_name, input_container, input_dataset, output_path, validation_data
         run_name, input_container, input_dataset, output_path,
         validation_dataset=validation_dataset, criterion=criterion, iteration=iteration,
         parameters=parameters, roi=roi, num_workers=num_workers,
-        output_dtype=_dtype(output_dtype), overwrite=overwrite,
+        output_dtype=_dtype(output_dtype), overwrite=overwrite, padding=padding,
+        full_size=full_size,
     )
     click.echo(f"output written to {output.container}/{output.dataset}")
 

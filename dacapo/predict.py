@@ -90,13 +90,17 @@ def predict(
     *,
     compute_context=None,
     progress: bool = True,
+    padding: Optional[str] = None,
+    full_size: bool = False,
 ):
     """Predict ``input_dataset`` of ``input_container`` with run ``run_name`` at checkpoint
     ``iteration`` (None: the latest) into ``output_path`` (see ``output_identifier``; the
     default dataset is ``prediction_<run>_<iteration>``).
 
-    ``output_roi`` (world units; default: the input's ROI less the model's context) is snapped
-    outward to the voxel grid; input outside the input's ROI reads as zeros. ``output_dtype``
+    ``output_roi`` (world units; default: the input's ROI less the model's context, or all of it
+    with ``full_size``) is snapped outward to the voxel grid; input outside the input's ROI is
+    filled as ``padding`` says: ``"zero"``, or ``"reflect"`` (mirrored at the border, as
+    ``numpy.pad(mode="reflect")``; the default with ``full_size``). ``output_dtype``
     float32 stores predictions as they are; integer types store them scaled (see
     ``dacapo.blockwise.arrays``: uint8 holds tanh outputs as ``round(127 x) + 127``), with
     ``scale_factor``/``add_offset`` attributes to read them back. An existing, compatible output
@@ -116,7 +120,7 @@ def predict(
     task = PredictTask.create(
         run_config, int(iteration), input_container, input_dataset, output,
         output_roi=parse_roi(output_roi), output_dtype=np.dtype(output_dtype),
-        overwrite=overwrite,
+        overwrite=overwrite, padding=padding, full_size=full_size,
     )
     summary = run_tasks([task], num_workers=num_workers, compute_context=compute_context,
                         progress=progress)

@@ -3,7 +3,9 @@ daisy workers of ``predict``/``apply``.
 
 Blocks are the model's eval output shape, laid on a grid anchored at the output ROI's offset, so
 that (for a valid-padded network whose output size is a multiple of its total downsampling) the
-result equals one forward pass over the whole region. Raw outside its ROI reads as zeros. Reads run
+result equals one forward pass over the whole region. Raw outside its ROI reads as zeros, or
+mirrored with ``padding="reflect"`` (then the result equals one forward pass over the raw padded
+with ``numpy.pad(mode="reflect")``). Reads run
 ahead in a thread and writes run behind in another, overlapping I/O with compute; memory stays
 bounded by ``batch_size`` and the prefetch depth.
 """
@@ -17,7 +19,7 @@ from typing import Callable, Iterable, Iterator, Optional
 import numpy as np
 from funlib.geometry import Coordinate, Roi
 
-from dacapo.experiments.datasplits.datasets.arrays.array_utils import read_padded
+from dacapo.experiments.datasplits.datasets.arrays.array_utils import check_padding, read_padded
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +33,7 @@ class BlockPredictor:
         batch_size: int = 1,
         raw_transform: Optional[Callable[[np.ndarray], np.ndarray]] = None,
         input_shape: Optional[Coordinate] = None,
+        padding: str = "zero",
     ):
         from dacapo.utils.torch_utils import default_device
 
@@ -39,6 +42,7 @@ class BlockPredictor:
         self.device = default_device(device)
         self.batch_size = batch_size
         self.raw_transform = raw_transform
+        self.padding = check_padding(padding)
         self.input_voxel_size = Coordinate(raw_array.voxel_size)
         self.output_voxel_size = Coordinate(model.scale(self.input_voxel_size))
         self.input_shape = Coordinate(input_shape or model.eval_input_shape)
@@ -64,7 +68,7 @@ class BlockPredictor:
         return rois
 
     def _read(self, write_roi: Roi) -> np.ndarray:
-        data = read_padded(self.raw, self.read_roi(write_roi), fill_value=0)
+        data = read_padded(self.raw, self.read_roi(write_roi), fill_value=0, padding=self.padding)
         if len(data.shape) == self.input_shape.dims:
             data = data[np.newaxis]
         data = data.astype(np.float32, copy=False)

@@ -14,7 +14,7 @@ logger = logging.getLogger(__name__)
 BEST = "best"  # alias of the evaluator's primary criterion in the weights store
 
 
-def validate(run_name: str, iteration: int, progress: bool = True):
+def validate(run_name: str, iteration: int, progress: bool = True, baselines: bool = True):
     """Validate the stored checkpoint ``iteration`` of run ``run_name``."""
     from dacapo.experiments.run import Run
     from dacapo.store.create_store import create_config_store, create_weights_store
@@ -22,18 +22,34 @@ def validate(run_name: str, iteration: int, progress: bool = True):
     run = Run(create_config_store().retrieve_run_config(run_name), load_starter_model=False)
     state = create_weights_store().retrieve_weights(run_name, iteration)
     run.model.load_state_dict(state["model"])
-    return validate_run(run, iteration, progress=progress)
+    return validate_run(run, iteration, progress=progress, baselines=baselines)
+
+
+def format_scores(run_name: str, scores) -> str:
+    """``scores`` (a ``ValidationIterationScores`` of run ``run_name``) as tables, with the best
+    setting per criterion."""
+    from dacapo.store.create_store import create_config_store
+
+    task_config = create_config_store().retrieve_run_config(run_name).task_config
+    return scores.format(task_config.task_type(task_config).evaluator.higher_is_better)
 
 
 def validate_run(
-    run, iteration: int, device: Optional[str] = None, board=None, progress: bool = True
+    run, iteration: int, device: Optional[str] = None, board=None, progress: bool = True,
+    baselines: bool = True,
 ):
     """Validate ``run.model`` as it is now, recording the scores as those of ``iteration``
-    (also in TensorBoard: on ``board``, a ``RunBoard``, else on one of this call's own)."""
+    (also in TensorBoard: on ``board``, a ``RunBoard``, else on one of this call's own).
+
+    Each dataset is predicted once (blockwise, into the array store); the post-processor's whole
+    sweep then runs on that stored prediction. With ``baselines``, the evaluator's reference
+    outputs (for instance segmentations: one segment, every voxel its own) are scored too.
+    Returns the named ``ValidationIterationScores``."""
     from dacapo.experiments.datasplits.datasets.arrays.array_utils import read as read_array
     from tqdm import tqdm
 
     from dacapo.experiments.validation_iteration_scores import ValidationIterationScores
+    from dacapo.experiments.validation_scores import parameter_dict
     from dacapo.store.create_store import (
         create_array_store,
         create_stats_store,
@@ -51,6 +67,7 @@ def validate_run(
     criteria = list(task.evaluator.criteria)
 
     scores = []
+    baseline_scores = {}
     # one step per dataset prediction and per post-processed parameter
     with tqdm(
         total=len(datasets) * (1 + len(parameters)),
@@ -77,8 +94,21 @@ def validate_run(
                 per_parameter.append([float(values[c]) for c in criteria])
                 bar.update(1)
             scores.append(per_parameter)
+            if baselines:
+                baseline_scores[dataset.name] = {
+                    name: result.to_dict()
+                    for name, result in task.evaluator.baselines(
+                        gt, voxel_size=prediction.voxel_size, mask=mask
+                    ).items()
+                }
 
-    iteration_scores = ValidationIterationScores(iteration, scores)
+    iteration_scores = ValidationIterationScores(
+        iteration, scores,
+        datasets=[d.name for d in datasets],
+        parameters=[parameter_dict(p) for p in parameters],
+        criteria=criteria,
+        baselines=baseline_scores,
+    )
     validation_scores = _validation_scores(run, stats_store, parameters, datasets)
     validation_scores.discard(iteration)  # validating an earlier checkpoint keeps later scores
     validation_scores.add_iteration_scores(iteration_scores)

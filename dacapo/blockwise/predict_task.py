@@ -133,6 +133,14 @@ def load_run(run_config, iteration: int) -> ModelBundle:
     return bundle
 
 
+def resolve_padding(padding: Optional[str], full_size: bool) -> str:
+    """The padding of a prediction: as given, else reflect for a full-size output (its border
+    context comes from the padding) and zero otherwise."""
+    from dacapo.experiments.datasplits.datasets.arrays.array_utils import check_padding
+
+    return check_padding(padding if padding is not None else ("reflect" if full_size else "zero"))
+
+
 def snap_roi(roi: Roi, grid: Coordinate, mode: str) -> Roi:
     return roi.snap_to_grid(grid, mode=mode)
 
@@ -166,17 +174,30 @@ class PredictTask(BlockwiseTask):
         max_retries: int = 2,
         timeout: Optional[float] = None,
         run=None,
+        padding: Optional[str] = None,
+        full_size: bool = False,
     ) -> "PredictTask":
+        """``padding`` fills raw outside its ROI (``"zero"`` or ``"reflect"``; default:
+        reflect for ``full_size``, else zero). ``full_size``: the output ROI is the whole input
+        ROI (its context read from the padding) instead of the input less the context."""
         from dacapo.predict_local import BlockPredictor
 
+        padding = resolve_padding(padding, full_size)
+        if full_size and output_roi is not None:
+            raise ValueError(
+                f"output_roi={output_roi} and full_size=True: pass one (full_size predicts the "
+                "whole input ROI)"
+            )
         input_config = input_array_config(run_config, input_container, input_dataset)
         raw = input_config.array("r")
         if run is None:
             run = ModelBundle(run_config)
-        predictor = BlockPredictor(run.model, raw, device="cpu")
+        predictor = BlockPredictor(run.model, raw, device="cpu", padding=padding)
         in_vs, out_vs = predictor.input_voxel_size, predictor.output_voxel_size
         grid = lcm_grid(in_vs, out_vs)
-        if output_roi is None:
+        if full_size:
+            output_roi = snap_roi(raw.roi, grid, "shrink")
+        elif output_roi is None:
             output_roi = raw.roi.grow(-predictor.context, -predictor.context)
             output_roi = snap_roi(output_roi, grid, "shrink")
         else:
@@ -203,6 +224,7 @@ class PredictTask(BlockwiseTask):
         task.input_dataset = input_dataset
         task.output = output
         task.output_roi = output_roi
+        task.padding = padding
         task.output_voxel_size = out_vs
         task.num_channels = int(predictor.out_channels)
         task.channel_names = channels if len(channels) == predictor.out_channels else None
@@ -222,6 +244,7 @@ class PredictTask(BlockwiseTask):
             input=[self.input_container, self.input_dataset, repr(self.input_config)],
             output=[str(Path(self.output.container).resolve()), self.output.dataset],
             output_roi=[list(self.output_roi.offset), list(self.output_roi.shape)],
+            padding=self.padding,
             dtype=str(self.output_dtype),
             encoding=self.encoding,
         )
@@ -253,6 +276,7 @@ class PredictTask(BlockwiseTask):
             device=str(device) if device is not None else None,
             batch_size=1,
             raw_transform=run.inference_transform,
+            padding=self.padding,
         )
         self._resident_output = open_output(self.output, "r+")
 

@@ -42,6 +42,28 @@ class ValidationScores:
     evaluation_scores: EvaluationScoresLike
     scores: list[ValidationIterationScores] = attrs.field(factory=list)
 
+    def __attrs_post_init__(self) -> None:
+        self.scores = [self._named(s) for s in self.scores]
+
+    @property
+    def dataset_names(self) -> list[str]:
+        return [d.name for d in self.datasets]
+
+    @property
+    def parameter_dicts(self) -> list[dict[str, Any]]:
+        """``{name: value}`` of each parameter setting of the sweep (as the scores name them)."""
+        return [parameter_dict(p) for p in self.parameters]
+
+    def _named(self, iteration_scores: ValidationIterationScores) -> ValidationIterationScores:
+        """Scores stored before they had names get the names of this run's datasets, sweep and
+        criteria if their shape fits (else they stay unnamed and ``to_xarray`` refuses them)."""
+        if iteration_scores.named or self.evaluation_scores is None:
+            return iteration_scores
+        try:
+            return iteration_scores.with_names(self.dataset_names, self.parameter_dicts, self.criteria)
+        except ValueError:
+            return iteration_scores
+
     def subscores(self, iteration_scores: list[ValidationIterationScores]) -> ValidationScores:
         return ValidationScores(
             self.parameters, self.datasets, self.evaluation_scores, list(iteration_scores)
@@ -52,7 +74,7 @@ class ValidationScores:
         index = self._index(iteration_scores.iteration)
         if index < len(self.scores) and self.scores[index].iteration == iteration_scores.iteration:
             raise ValueError(f"validation scores of iteration {iteration_scores.iteration} already added")
-        insort(self.scores, iteration_scores, key=lambda s: s.iteration)
+        insort(self.scores, self._named(iteration_scores), key=lambda s: s.iteration)
 
     def discard(self, iteration: int) -> None:
         """Forget the scores of ``iteration`` (before validating it again)."""
@@ -96,6 +118,8 @@ class ValidationScores:
         data = np.full((len(self.scores), *shape), np.nan)
         for i, iteration_scores in enumerate(self.scores):
             values = np.asarray(iteration_scores.scores, dtype=float)
+            if iteration_scores.named:
+                values = self._aligned(iteration_scores, values)
             if values.shape != shape:
                 raise ValueError(
                     f"validation scores of iteration {iteration_scores.iteration} have shape "
@@ -112,6 +136,32 @@ class ValidationScores:
                 "criteria": list(self.criteria),
             },
         )
+
+    def _aligned(self, iteration_scores: ValidationIterationScores, values):
+        """Scores named by another sweep, dataset list or criteria (the run's config changed)
+        placed at this run's positions; what this run has but they lack is NaN."""
+        import numpy as np
+
+        if (iteration_scores.datasets, iteration_scores.parameters, iteration_scores.criteria) == (
+            self.dataset_names, self.parameter_dicts, self.criteria
+        ):
+            return values
+        positions = [
+            [names.index(n) if n in names else None for n in wanted]
+            for names, wanted in (
+                (iteration_scores.datasets, self.dataset_names),
+                ([_key(p) for p in iteration_scores.parameters],
+                 [_key(p) for p in self.parameter_dicts]),
+                (iteration_scores.criteria, self.criteria),
+            )
+        ]
+        aligned = np.full((len(self.datasets), len(self.parameters), len(self.criteria)), np.nan)
+        for d, source_d in enumerate(positions[0]):
+            for p, source_p in enumerate(positions[1]):
+                for c, source_c in enumerate(positions[2]):
+                    if None not in (source_d, source_p, source_c):
+                        aligned[d, p, c] = values[source_d, source_p, source_c]
+        return aligned
 
     def get_best(self, data, dim: str):
         """The best scores along ``dim`` per criterion (max or min as the criterion wants):
@@ -142,6 +192,15 @@ class ValidationScores:
 
     def _index(self, iteration: int) -> int:
         return bisect_left(self.scores, iteration, key=lambda s: s.iteration)
+
+
+def parameter_dict(parameters: ParametersLike) -> dict[str, Any]:
+    """``{name: value}`` of one parameter setting (its id left out: ids change with the sweep)."""
+    return {name: getattr(parameters, name) for name in parameters.parameter_names}
+
+
+def _key(parameters: dict[str, Any]) -> tuple:
+    return tuple(sorted((k, repr(v)) for k, v in parameters.items()))
 
 
 def _objects(items: Sequence[Any]):

@@ -58,12 +58,27 @@ def training_from_record(record: dict) -> TrainingIterationStats:
     return TrainingIterationStats(**{k: v for k, v in record.items() if k in fields})
 
 
+_VALIDATION_NAMES = ("datasets", "parameters", "criteria", "baselines")
+
+
 def validation_record(scores: ValidationIterationScores) -> dict:
-    return {"iteration": scores.iteration, "scores": scores.scores}
+    """``iteration`` and nested ``scores`` (as records stored before names existed) plus the
+    names and baselines when known."""
+    record = {"iteration": scores.iteration, "scores": scores.scores}
+    for name in _VALIDATION_NAMES:
+        value = getattr(scores, name)
+        if value:
+            record[name] = value
+    return record
 
 
 def validation_from_record(record: dict) -> ValidationIterationScores:
-    return ValidationIterationScores(record["iteration"], record["scores"])
+    """Reads the records of both formats (older ones have no names: ``ValidationScores`` names
+    them after the run)."""
+    return ValidationIterationScores(
+        record["iteration"], record["scores"],
+        **{name: record[name] for name in _VALIDATION_NAMES if name in record},
+    )
 
 
 def same_record(a: dict, b: dict) -> bool:

@@ -140,9 +140,11 @@ def convert_isbi2012(
     output: Union[str, Path],
     sections: Optional[Iterable[int]] = None,
     chunks: Sequence[int] = (1, 256, 256),
+    size: Optional[int] = None,
 ) -> IsbiVolume:
     """Write ``raw``, ``labels`` and ``membrane`` of ``sections`` (a contiguous range, default
-    all) to the zarr container ``output`` (datasets are replaced)."""
+    all) to the zarr container ``output`` (datasets are replaced); with ``size``, only the
+    first ``size`` x ``size`` pixels of each section (quick runs)."""
     from .synthetic import write_array
 
     source = Path(source).expanduser()
@@ -150,6 +152,8 @@ def convert_isbi2012(
     available = sorted(_section_files(source, "image"))
     sections = _sections(sections, available)
     raw, interior = read_isbi2012(source, sections)
+    if size is not None:
+        raw, interior = raw[:, :size, :size], interior[:, :size, :size]
     labels = section_instances(interior)
     membrane = (~interior).astype(np.uint8)
     offset = (sections[0] * ISBI_VOXEL_SIZE[0], 0, 0)

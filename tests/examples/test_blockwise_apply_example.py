@@ -3,9 +3,6 @@ keeping the blocks done before the kill and computing only the others."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 from funlib.geometry import Roi
 
@@ -14,16 +11,9 @@ from dacapo.store.array_store import LocalArrayIdentifier
 
 pytestmark = pytest.mark.slow
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "blockwise_apply" / "apply_blockwise.py"
 
-
-def test_small_blockwise_apply_resumes(options, tmp_path, monkeypatch):
-    spec = importlib.util.spec_from_file_location("apply_blockwise_example", EXAMPLE)
-    example = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(example)
-    for key in ("DACAPO_RUNS_BASE_DIR", "DACAPO_TYPE", "DACAPO_OPTIONS_FILE"):
-        monkeypatch.setenv(key, "")  # the example sets them; restored after the test
-    result = example.main(["--small", "--runs-base-dir", str(tmp_path / "example"), "--kill-after", "3"])
+def test_small_blockwise_apply_resumes(options, tmp_path, example):
+    result = example("blockwise_apply/apply_blockwise.py").main(["--small", "--runs-base-dir", str(tmp_path / "example"), "--kill-after", "3"])
 
     counts = result["counts"]
     prediction = next(c for name, c in counts.items() if name.startswith("prediction_"))

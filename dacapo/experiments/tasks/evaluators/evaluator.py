@@ -18,6 +18,11 @@ class Evaluator(ABC):
     def evaluate(self, output, gt, *args, **kwargs) -> EvaluationScores:
         """Scores of ``output`` against ``gt``."""
 
+    def baselines(self, gt, voxel_size=None, mask=None) -> dict[str, EvaluationScores]:
+        """Scores of reference outputs that need no model, by name (none by default): they show
+        when a sweep's winner is no better than a trivial answer."""
+        return {}
+
     @property
     @abstractmethod
     def score(self) -> EvaluationScores:

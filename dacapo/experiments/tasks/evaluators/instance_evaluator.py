@@ -58,3 +58,17 @@ class InstanceEvaluator(Evaluator):
         gt = spatial_labels(gt, dims)
         output = spatial_labels(output, dims, "output")
         return instance_scores(output, gt, spatial_mask(mask, gt.shape))
+
+    def baselines(self, gt, voxel_size=None, mask=None) -> dict[str, InstanceEvaluationScores]:
+        """``one_segment`` (everything merged: VOI merge = H(gt), no split) and ``every_voxel``
+        (each voxel its own segment: no merge, the largest split)."""
+        if voxel_size is None and not hasattr(gt, "roi"):
+            voxel_size = (1,) * np.asarray(gt).ndim
+        _, gt, mask, voxel_size = _read(gt, gt, mask, voxel_size)
+        gt = spatial_labels(gt, len(voxel_size))
+        valid = spatial_mask(mask, gt.shape)
+        every_voxel = np.arange(1, gt.size + 1, dtype=np.int64).reshape(gt.shape)
+        return {
+            "one_segment": instance_scores(np.ones(gt.shape, dtype=np.int64), gt, valid),
+            "every_voxel": instance_scores(every_voxel, gt, valid),
+        }

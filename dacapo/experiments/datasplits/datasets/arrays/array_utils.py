@@ -99,12 +99,28 @@ def read(array: Array, roi: Roi) -> np.ndarray:
     return data.copy() if isinstance(source, np.ndarray) else np.asarray(data)
 
 
-def read_padded(array: Array, roi: Roi, fill_value=0) -> np.ndarray:
-    """``read`` for any ``roi`` on the array's grid: ``fill_value`` where it leaves the array
-    (funlib's ``to_ndarray`` without the dask graph)."""
+#: How reads outside an array are filled: ``zero`` (``fill_value``) or ``reflect`` (mirrored at
+#: the array's border without repeating the edge voxel, as ``numpy.pad(mode="reflect")``).
+PADDING_MODES = ("zero", "reflect")
+
+
+def check_padding(padding: str) -> str:
+    if padding not in PADDING_MODES:
+        raise ValueError(f"padding={padding!r}: must be one of {', '.join(PADDING_MODES)}")
+    return padding
+
+
+def read_padded(array: Array, roi: Roi, fill_value=0, padding: str = "zero") -> np.ndarray:
+    """``read`` for any ``roi`` on the array's grid, filled where it leaves the array as
+    ``padding`` says (funlib's ``to_ndarray`` without the dask graph). Reflected reads equal
+    the same window of the whole array padded with ``numpy.pad(mode="reflect")``, however far
+    outside they reach, so blocks read this way tile like one padded volume."""
+    check_padding(padding)
     inside = roi.intersect(array.roi)
     if inside == roi:
         return read(array, roi)
+    if padding == "reflect":
+        return _read_reflected(array, roi)
     voxel_size = Coordinate(array.voxel_size)
     channels = tuple(array.shape[: array.channel_dims])
     out = np.full(channels + tuple(roi.shape / voxel_size), fill_value, dtype=array.dtype)
@@ -112,6 +128,31 @@ def read_padded(array: Array, roi: Roi, fill_value=0) -> np.ndarray:
         place = ((inside - roi.offset) / voxel_size).to_slices()
         out[(slice(None),) * len(channels) + place] = read(array, inside)
     return out
+
+
+def reflect_indices(begin: int, size: int, length: int) -> np.ndarray:
+    """Indices into an axis of ``length`` voxels of positions ``begin .. begin + size - 1``
+    (may lie outside), mirrored as ``numpy.pad(mode="reflect")`` (period ``2 (length - 1)``)."""
+    positions = np.arange(begin, begin + size)
+    if length == 1:
+        return np.zeros_like(positions)
+    period = 2 * (length - 1)
+    positions = np.mod(positions, period)
+    return np.where(positions >= length, period - positions, positions)
+
+
+def _read_reflected(array: Array, roi: Roi) -> np.ndarray:
+    voxel_size = Coordinate(array.voxel_size)
+    begin = (roi.offset - array.roi.offset) / voxel_size
+    indices = [
+        reflect_indices(b, s, n)
+        for b, s, n in zip(begin, roi.shape / voxel_size, array.roi.shape / voxel_size)
+    ]
+    low = Coordinate(int(i.min()) for i in indices)
+    high = Coordinate(int(i.max()) + 1 for i in indices)
+    data = read(array, Roi(array.roi.offset + low * voxel_size, (high - low) * voxel_size))
+    local = np.ix_(*(i - lo for i, lo in zip(indices, low)))
+    return data[(slice(None),) * array.channel_dims + local]
 
 
 class _Computed:
