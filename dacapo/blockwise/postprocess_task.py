@@ -38,21 +38,6 @@ def read_prediction(array, roi: Roi) -> tuple[Roi, np.ndarray]:
     return roi, decode(read_array(array, roi), array_attributes(array))
 
 
-def probe(post_processor, parameters, num_channels: int, dims: int):
-    """``(dtype, has_channels, num_channels)`` of the post-processor's output, from a tiny
-    input."""
-    data = np.zeros((num_channels,) + (6,) * dims, dtype=np.float32)
-    out = np.asarray(post_processor.process(parameters, data))
-    if out.ndim == dims + 1:
-        return out.dtype, True, int(out.shape[0])
-    if out.ndim == dims:
-        return out.dtype, False, None
-    raise ValueError(
-        f"{type(post_processor).__name__}.process returned {out.ndim} dimensions for a "
-        f"{dims}-dimensional prediction"
-    )
-
-
 class PostProcessTask(BlockwiseTask):
     """Post-process ``prediction`` into ``output`` with ``task_config``'s post-processor."""
 
