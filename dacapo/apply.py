@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Optional, Union
 
 import numpy as np
-from funlib.geometry import Coordinate, Roi
+from funlib.geometry import Roi
 
 from .predict import output_identifier, parse_roi
 
@@ -205,13 +205,9 @@ def apply(
     ``output_dtype``, see ``predict``) and the post-processed output
     ``output_<run>_<iteration>_<parameters>``, over ``roi`` (world units; default: the input's
     ROI less the model's context). Returns the output's ``LocalArrayIdentifier``."""
-    from dacapo.blockwise.functions import post_processor as post_processor_function
-    from dacapo.blockwise.functions import post_processor_edges
-    from dacapo.blockwise.postprocess_task import PostProcessTask
+    from dacapo.blockwise.postprocess_task import post_process_task
     from dacapo.blockwise.predict_task import ModelBundle, PredictTask
     from dacapo.blockwise.runner import run_tasks
-    from dacapo.blockwise.scheduler import as_array_config
-    from dacapo.blockwise.segment import segment_tasks
     from dacapo.store.array_store import LocalArrayIdentifier
     from dacapo.store.create_store import create_config_store
 
@@ -248,29 +244,11 @@ def apply(
         run=run,
     )
     voxel_size = predict_task.output_voxel_size
-    context = Coordinate(post_processor.context(voxel_size.dims)) * voxel_size
-    if post_processor.produces_instances:
-        last = segment_tasks(
-            post_processor_function,
-            as_array_config(prediction, name="apply_prediction"),
-            output,
-            predict_task.output_roi,
-            voxel_size,
-            predict_task.block_shape,
-            context,
-            parameters={"task_config": run_config.task_config, "parameters": parameters},
-            edge_function=post_processor_edges,
-            overwrite=overwrite,
-            upstream_tasks=[predict_task],
-            prefix="post_process_",
-        )
-    else:
-        last = PostProcessTask(
-            run_config.task_config, parameters, prediction, output, predict_task.output_roi,
-            voxel_size, predict_task.block_shape, context, post_processor.output_dtype,
-            post_processor.output_channels(predict_task.num_channels), overwrite=overwrite,
-            upstream_tasks=[predict_task],
-        )
+    last = post_process_task(
+        run_config.task_config, parameters, prediction, output, predict_task.output_roi,
+        voxel_size, predict_task.block_shape, predict_task.num_channels, overwrite=overwrite,
+        upstream_tasks=[predict_task],
+    )
     summary = run_tasks([last], num_workers=num_workers, compute_context=compute_context,
                         progress=progress)
     logger.info(

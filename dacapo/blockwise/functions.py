@@ -4,8 +4,7 @@
 - ``connected_components``: threshold one channel, label connected components;
 - ``watershed``: mutex watershed (``mwatershed``) of affinities;
 - ``post_processor``: a task's post-processor with given parameters (what ``apply`` uses for
-  instance segmentations), and ``post_processor_edges`` its edge weights for stitching
-  fragments across blocks (``fragment_graph``).
+  instance segmentations).
 
 Reads outside the input's ROI are zeros (predictions are decoded first, ``arrays.decode``).
 """
@@ -125,22 +124,3 @@ def post_processor(input_array, block, task_config=None, parameters=None) -> np.
         labels = labels[0]
     result[region] = labels
     return result
-
-
-def post_processor_edges(input_array, block, task_config=None, parameters=None):
-    """``(offsets, weights of the block's read ROI)`` from ``task_config``'s post-processor's
-    ``edge_weights`` (0 outside the prediction), or None if it has none."""
-    from .postprocess_task import post_processor_of
-
-    found = _prediction_in_block(input_array, block)
-    pp = post_processor_of(task_config)
-    if found is None:
-        return None
-    region, data = found
-    edges = pp.edge_weights(parameters, data)
-    if edges is None:
-        return None
-    offsets, values = edges
-    weights = np.zeros((len(offsets),) + _block_shape(input_array, block), dtype=np.float32)
-    weights[(slice(None),) + region] = values
-    return offsets, weights

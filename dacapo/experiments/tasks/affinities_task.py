@@ -32,5 +32,6 @@ class AffinitiesTask(Task):
             task_config.neighborhood, biases=task_config.biases,
             background=task_config.background,
             background_as_object=task_config.background_as_object,
+            blockwise_context=task_config.blockwise_context,
         )
         self.evaluator = InstanceEvaluator()

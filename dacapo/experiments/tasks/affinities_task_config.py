@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import attrs
 from funlib.geometry import Coordinate
 
@@ -127,6 +129,15 @@ class AffinitiesTaskConfig(TaskConfig):
         "only: the training targets do not change.",
         default=False,
         validator=_is_bool,
+    )
+    blockwise_context: Optional[int] = help_field(
+        "Voxels that each block of a blockwise segmentation reads beyond the region it writes "
+        "(along the axes the offsets span). None: twice the longest offset, at least 8. The "
+        "mutex watershed is global: blockwise equals the whole-volume result where the context "
+        "covers what decides each object (see docs/blockwise-segmentation.md); more context, "
+        "closer (and slower).",
+        default=None,
+        validator=attrs.validators.optional([_is_int, check(lambda v: v >= 0, "must be >= 0")]),
     )
     biases: list[float] = sweep_field(
         "The post-processing sweep: the mutex watershed runs on 'affinity - bias' for each of "

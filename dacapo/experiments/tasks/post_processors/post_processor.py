@@ -16,8 +16,7 @@ class PostProcessor(ABC):
 
     What blockwise jobs need to know about the output is declared, never found by running
     ``process`` on made-up data: ``output_dtype``, ``output_channels``, ``context`` and
-    ``produces_instances``. Instance post-processors may also give ``edge_weights`` so that
-    fragments of neighbouring blocks are stitched by agglomerating their graph."""
+    ``produces_instances``."""
 
     #: dtype of ``process``'s output.
     output_dtype: np.dtype = np.dtype(np.uint8)
@@ -41,12 +40,6 @@ class PostProcessor(ABC):
         """Voxels per side that a block must read around the region it writes so that the
         output there is what the whole volume would give (or as close as the method allows)."""
         return (0,) * dims
-
-    def edge_weights(self, parameters: PostProcessorParameters, prediction):
-        """``(offsets, weights)`` for stitching instance fragments across blocks: signed weights
-        ``(len(offsets), *spatial)`` of the edges ``x -> x + offset`` (positive: same object,
-        negative: different objects). None: fragments are stitched by their overlap."""
-        return None
 
     def parameters_by_id(self, id: int) -> PostProcessorParameters:
         for parameters in self.enumerate_parameters():

@@ -132,13 +132,15 @@ class WatershedPostProcessor(PostProcessor):
     produces_instances = True
 
     def __init__(self, neighborhood, biases: Optional[Sequence[float]] = None,
-                 background: bool = False, background_as_object: bool = False):
+                 background: bool = False, background_as_object: bool = False,
+                 blockwise_context: Optional[int] = None):
         self.neighborhood = [tuple(int(o) for o in n) for n in neighborhood]
         self.biases = DEFAULT_BIASES if biases is None else tuple(float(b) for b in biases)
         if not self.biases:
             raise ValueError("WatershedPostProcessor needs at least one bias")
         self.background = bool(background)
         self.background_as_object = bool(background_as_object)
+        self.blockwise_context = None if blockwise_context is None else int(blockwise_context)
 
     def enumerate_parameters(self) -> Iterator[WatershedPostProcessorParameters]:
         for i, bias in enumerate(self.biases):
@@ -148,10 +150,13 @@ class WatershedPostProcessor(PostProcessor):
         return None
 
     def context(self, dims: int) -> tuple[int, ...]:
-        """Along each axis that some offset spans: twice the longest offset along it, at least
-        ``MIN_CONTEXT``; along the others none (the segmentation is separable there)."""
+        """Along each axis that some offset spans: ``blockwise_context`` if set, else twice
+        the longest offset along it, at least ``MIN_CONTEXT``; along the others none (the
+        segmentation is separable there)."""
         reach = [max(abs(o[d]) if d < len(o) else 0 for o in self.neighborhood)
                  for d in range(dims)]
+        if self.blockwise_context is not None:
+            return tuple(self.blockwise_context if r else 0 for r in reach)
         return tuple(max(MIN_CONTEXT, 2 * r) if r else 0 for r in reach)
 
     def _affinities(self, prediction) -> np.ndarray:
@@ -160,7 +165,3 @@ class WatershedPostProcessor(PostProcessor):
     def process(self, parameters, prediction) -> np.ndarray:
         return mutex_watershed(self._affinities(prediction), self.neighborhood, parameters.bias,
                                self.background, self.background_as_object)
-
-    def edge_weights(self, parameters, prediction):
-        weights = self._affinities(prediction).astype(np.float32) - np.float32(parameters.bias)
-        return [list(o) for o in self.neighborhood], weights
