@@ -105,3 +105,29 @@ def test_default_context_on_isbi(tmp_path, block):
     whole, blockwise = _segment(tmp_path, labels, neighborhood, block)
     voi, arand = _bound(whole, blockwise)
     assert voi <= 0.6 and arand <= 0.1, (voi, arand)
+
+
+@pytest.mark.parametrize("reach", [9, 15])
+def test_long_offsets_blockwise(tmp_path, reach):
+    """Offsets of 9 and 15 voxels (longer than some blocks' arrays at the volume's edge): no
+    probing on made-up data, no mwatershed panic; single block = whole volume."""
+    labels = _dense_cells((40, 40), seed=3)
+    neighborhood = [(1, 0), (0, 1), (reach, 0), (0, reach)]
+    whole, blockwise = _segment(tmp_path, labels, neighborhood, (40, 40))
+    assert _same_partition(whole, blockwise)
+    whole, blockwise = _segment(tmp_path, labels, neighborhood, (16, 24))
+    assert blockwise.shape == whole.shape and blockwise.min() > 0
+
+
+def test_mwatershed_panic_becomes_one_line_error():
+    """mwatershed's PanicException is a BaseException: it becomes a one-line RuntimeError."""
+    import mwatershed
+
+    from dacapo.experiments.tasks.post_processors.watershed_post_processor import (
+        mwatershed_errors,
+    )
+
+    with pytest.raises(RuntimeError, match=r"^mwatershed failed on a test: .*") as info:
+        with mwatershed_errors("a test"):
+            mwatershed.agglom(np.zeros((1, 4, 4)), [[9, 0]])
+    assert "\n" not in str(info.value)

@@ -77,3 +77,25 @@ def test_log_level_debug_shows_the_traceback(options):
     assert result.exit_code == 1 and result.output.count("\n") == 1
     result = CliRunner().invoke(cli, ["--log-level", "DEBUG", "validate", "-r", "missing", "-i", "1"])
     assert result.exit_code != 0 and result.exception is not None  # raised: the traceback shows
+
+
+def test_any_failure_ends_in_one_error_line():
+    """Also exceptions that are not ``Exception``s (a Rust extension's PanicException)."""
+    import click
+
+    from dacapo.cli import DacapoGroup
+
+    class PanicException(BaseException):
+        pass
+
+    @click.group(cls=DacapoGroup)
+    def group():
+        pass
+
+    @group.command()
+    def boom():
+        raise PanicException("assertion failed: start <= axis_len\nstack backtrace: ...")
+
+    result = CliRunner().invoke(group, ["boom"])
+    assert result.exit_code == 1
+    assert result.output.strip() == "Error: PanicException: assertion failed: start <= axis_len"
