@@ -183,3 +183,21 @@ def test_sweeps_are_config_fields():
     inner = InnerDistanceTaskConfig(name="i", channels=["c"], clip_distance=40, tol_distance=40,
                                     thresholds=[0.3])
     assert [p.threshold for p in inner.task_type(inner).parameters] == [0.3]
+
+
+@pytest.mark.parametrize("shape", [(40, 44), (16, 20, 18)], ids=["2d", "3d"])
+@pytest.mark.parametrize("downsample", [1, 2])
+def test_lsds_match_the_lsds_package(shape, downsample):
+    """Same labels, same sigma (voxels): every channel equals ``lsd.train``'s to float32
+    precision (its float32 global coordinates cost it ~1e-5)."""
+    lsd = pytest.importorskip("lsd.train.local_shape_descriptor")
+    from dacapo.utils.synthetic import make_cells
+
+    _, labels = make_cells(shape, seed=0, num_objects=6)
+    labels[(slice(0, 3),) * len(shape)] = 0  # some background
+    theirs = lsd.get_local_shape_descriptors(
+        labels, (4.0,) * len(shape), voxel_size=(1,) * len(shape), downsample=downsample
+    )
+    ours = local_shape_descriptors(labels, 4.0, downsample)
+    assert ours.shape == theirs.shape and ours.dtype == theirs.dtype
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-4)
