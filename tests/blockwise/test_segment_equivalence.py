@@ -80,7 +80,7 @@ def _bound(whole, blockwise):
 @pytest.mark.parametrize("block", [(48, 48), (32, 32)])
 def test_default_context_on_touching_cells(tmp_path, block):
     """Default context (twice the longest offset, 18 voxels here): measured VOI 0 for both
-    block sizes (see docs/blockwise-segmentation.md); no chain of merges (the largest segment
+    block sizes (see docs/concepts.md); no chain of merges (the largest segment
     stays)."""
     labels = _dense_cells((128, 128), seed=1)
     whole, blockwise = _segment(tmp_path, labels, NBH_2D, block)

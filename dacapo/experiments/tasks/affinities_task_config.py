@@ -134,8 +134,8 @@ class AffinitiesTaskConfig(TaskConfig):
         "Voxels that each block of a blockwise segmentation reads beyond the region it writes "
         "(along the axes the offsets span). None: twice the longest offset, at least 8. The "
         "mutex watershed is global: blockwise equals the whole-volume result where the context "
-        "covers what decides each object (see docs/blockwise-segmentation.md); more context, "
-        "closer (and slower).",
+        "covers what decides each object (docs/concepts.md, 'Blockwise instance "
+        "segmentation'); more context, closer (and slower).",
         default=None,
         validator=attrs.validators.optional([_is_int, check(lambda v: v >= 0, "must be >= 0")]),
     )
