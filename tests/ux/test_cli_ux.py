@@ -81,7 +81,12 @@ def test_log_level_debug_shows_the_traceback(options):
 
 def test_any_failure_ends_in_one_error_line():
     """Also exceptions that are not ``Exception``s (a Rust extension's PanicException)."""
+    import logging
+
     import click
+
+    root = logging.getLogger()
+    level = root.level
 
     from dacapo.cli import DacapoGroup
 
@@ -96,6 +101,10 @@ def test_any_failure_ends_in_one_error_line():
     def boom():
         raise PanicException("assertion failed: start <= axis_len\nstack backtrace: ...")
 
-    result = CliRunner().invoke(group, ["boom"])
+    root.setLevel(logging.WARNING)  # DEBUG (left by another test) would show the traceback
+    try:
+        result = CliRunner().invoke(group, ["boom"])
+    finally:
+        root.setLevel(level)
     assert result.exit_code == 1
     assert result.output.strip() == "Error: PanicException: assertion failed: start <= axis_len"
