@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from funlib.persistence import open_ds
 
 from dacapo.blockwise.postprocess_task import post_process_blockwise
@@ -131,3 +133,13 @@ def test_mwatershed_panic_becomes_one_line_error():
         with mwatershed_errors("a test"):
             mwatershed.agglom(np.zeros((1, 4, 4)), [[9, 0]])
     assert "\n" not in str(info.value)
+
+
+@settings(max_examples=6, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(block=st.tuples(st.integers(8, 48), st.integers(8, 40)), seed=st.integers(0, 3))
+def test_any_block_shape_is_exact_with_full_context(tmp_path_factory, block, seed):
+    labels = _dense_cells((48, 40), seed=seed)
+    tmp_path = tmp_path_factory.mktemp("blocks")
+    whole, blockwise = _segment(tmp_path, labels, NBH_2D, block, blockwise_context=48)
+    assert _same_partition(whole, blockwise)
