@@ -119,7 +119,13 @@ def post_processor(input_array, block, task_config=None, parameters=None) -> np.
     if found is None:
         return result
     region, data = found
-    labels = np.asarray(post_processor_of(task_config).process(parameters, data))
+    origin = [int(b.start) + int(o) for b, o in
+              zip(region, block.read_roi.offset / input_array.voxel_size)]
+    pp = post_processor_of(task_config)
+    if hasattr(pp, "process_at"):
+        labels = np.asarray(pp.process_at(parameters, data, origin))
+    else:  # a post-processor that does not derive from PostProcessor
+        labels = np.asarray(pp.process(parameters, data))
     if labels.ndim == block.read_roi.dims + 1 and labels.shape[0] == 1:
         labels = labels[0]
     result[region] = labels

@@ -143,3 +143,29 @@ def test_any_block_shape_is_exact_with_full_context(tmp_path_factory, block, see
     tmp_path = tmp_path_factory.mktemp("blocks")
     whole, blockwise = _segment(tmp_path, labels, NBH_2D, block, blockwise_context=48)
     assert _same_partition(whole, blockwise)
+
+
+def test_uint8_prediction_ties_are_broken_by_position(tmp_path):
+    """A prediction stored as uint8 (as ``apply`` stores it) has many equal affinities; ties
+    are broken by global position, so blocks agree with the whole volume (which starts off the
+    world origin here: ``process_at`` takes its position)."""
+    import zarr
+
+    from dacapo.blockwise import decode, encode, encoding
+
+    labels = _dense_cells((96, 96), seed=4)
+    affs = noisy_affinities(labels, NBH_2D, noise=0.1, seed=1)
+    enc = encoding(np.uint8, (0.0, 1.0))
+    write_array(tmp_path / "p.zarr", "prediction", encode(affs, np.uint8, enc), (4, 4), (40, 80))
+    zarr.open(str(tmp_path / "p.zarr" / "prediction"), mode="a").attrs.update(enc)
+    config = AffinitiesTaskConfig(name="affs", neighborhood=NBH_2D, biases=[0.5])
+    post_processor = config.task_type(config).post_processor
+    parameters = post_processor.parameters_by_id(0)
+    stored = decode(encode(affs, np.uint8, enc), enc)
+    assert len(np.unique(stored)) <= 256  # ties everywhere
+    whole = post_processor.process_at(parameters, stored, (10, 20))
+    post_process_blockwise(config, parameters, (tmp_path / "p.zarr", "prediction"),
+                           (tmp_path / "p.zarr", "seg"), (32, 32),
+                           compute_context=LocalTorch(device="cpu"))
+    blockwise = open_ds(str(tmp_path / "p.zarr" / "seg"))
+    assert _same_partition(whole, blockwise[blockwise.roi])

@@ -31,6 +31,13 @@ class PostProcessor(ABC):
     def process(self, parameters: PostProcessorParameters, prediction):
         """The output for ``prediction`` under ``parameters``."""
 
+    def process_at(self, parameters: PostProcessorParameters, prediction, origin):
+        """``process`` of a part of a larger prediction whose first voxel is at ``origin``
+        (voxels from the world origin): blockwise jobs call this, so that a post-processor
+        whose result depends on the position (e.g. how ties are broken) agrees across blocks
+        and with the whole volume. Default: ``process``."""
+        return self.process(parameters, prediction)
+
     def output_channels(self, num_input_channels: int) -> Optional[int]:
         """Channels of the output for a prediction with ``num_input_channels``; None: the
         output has no channel axis. Default: one output channel per input channel."""

@@ -80,12 +80,39 @@ def agglom(weights: np.ndarray, offsets, **kwargs) -> np.ndarray:
     return labels.astype(np.uint64)
 
 
+#: size of the position-dependent jitter that breaks ties between equal affinities (below
+#: the resolution of predictions stored as uint16, 1/65535)
+TIE_BREAK = 1e-6
+
+
+def tie_break(shape, num_offsets: int, origin=None) -> np.ndarray:
+    """float64 ``(num_offsets, *shape)`` in ``[0, TIE_BREAK)``: a hash of each edge's
+    global position (``origin`` + index, voxels) and offset. Added to the affinities, it orders
+    equal ones (e.g. of a prediction stored as uint8) the same way whatever part of the volume
+    is segmented, so that blocks agree with the whole volume."""
+    origin = [0] * len(shape) if origin is None else [int(o) for o in origin]
+    primes = (73856093, 19349663, 83492791, 2654435761)
+    h = np.full((num_offsets,) + tuple(shape), 0, dtype=np.uint64)
+    h += (np.arange(num_offsets, dtype=np.uint64) * np.uint64(primes[3])).reshape(
+        (-1,) + (1,) * len(shape)
+    )
+    for axis, (n, o) in enumerate(zip(shape, origin)):
+        coords = (np.arange(n, dtype=np.int64) + o).astype(np.uint64) * np.uint64(primes[axis % 3])
+        index = [1] * (len(shape) + 1)
+        index[axis + 1] = n
+        h ^= coords.reshape(index) + np.uint64((axis + 1) * 0x9E3779B97F4A7C15 % 2**64)
+        h *= np.uint64(0xBF58476D1CE4E5B9)  # mix (splitmix64 constant); wraps mod 2**64
+        h ^= h >> np.uint64(31)
+    return (h >> np.uint64(11)).astype(np.float64) * (TIE_BREAK / 2.0**53)
+
+
 def mutex_watershed(affs: np.ndarray, neighborhood, bias: float, background: bool = False,
-                    background_as_object: bool = False) -> np.ndarray:
+                    background_as_object: bool = False, origin=None) -> np.ndarray:
     """uint64 instance labels of the affinities ``(K, *spatial)`` in [0, 1], ``affs[k, x]``
     the affinity of ``x`` and ``x + neighborhood[k]``. Edges ``aff - bias`` attract when
     positive, repel when negative (mwatershed; without it: connected components of the edges
-    above ``bias``). Offsets longer than the array have no edges in it and are left out.
+    above ``bias``). Offsets longer than the array have no edges in it and are left out. Ties
+    are broken by position (``tie_break``; ``origin``: the array's first voxel, globally).
     Voxels without an edge above ``bias``: 0 with ``background``, else the nearest fragment's
     (``background_as_object``: labelled as they come, the background being an object)."""
     affs = np.asarray(affs, dtype=np.float64)
@@ -95,7 +122,7 @@ def mutex_watershed(affs: np.ndarray, neighborhood, bias: float, background: boo
     except ImportError:  # pragma: no cover - fallback
         labels = _components(affs > bias, offsets)
     else:
-        labels = agglom(affs - bias, offsets)
+        labels = agglom(affs - bias + tie_break(affs.shape[1:], len(offsets), origin), offsets)
     if background_as_object:
         return labels
     alone = ~foreground(affs, offsets, bias)
@@ -163,5 +190,8 @@ class WatershedPostProcessor(PostProcessor):
         return np.asarray(prediction)[: len(self.neighborhood)]
 
     def process(self, parameters, prediction) -> np.ndarray:
+        return self.process_at(parameters, prediction, None)
+
+    def process_at(self, parameters, prediction, origin) -> np.ndarray:
         return mutex_watershed(self._affinities(prediction), self.neighborhood, parameters.bias,
-                               self.background, self.background_as_object)
+                               self.background, self.background_as_object, origin)
