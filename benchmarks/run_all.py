@@ -7,7 +7,8 @@
     python benchmarks/run_all.py --only bench_training bench_memory
 
 Issue figures: (1) bench_training, (2) bench_data_pipeline, (3) bench_blockwise_predict,
-(4) bench_validation, (5) bench_memory, (6) bench_import.
+(4) bench_validation, (5) bench_memory, (6) bench_import; blockwise vs whole-volume
+segmentation: bench_segment_blockwise.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ ORDER = [
     "bench_training",
     "bench_blockwise_predict",
     "bench_validation",
+    "bench_segment_blockwise",
     "bench_memory",
     "bench_architecture",
 ]
@@ -42,6 +44,7 @@ ARGS = {
         "bench_training": ["--quick", "--fetchers", "1"],
         "bench_blockwise_predict": ["--blocks", "1", "1", "1", "--workers", "1"],
         "bench_validation": ["--size", "96"],
+        "bench_segment_blockwise": ["--quick"],
         "bench_memory": ["--quick"],
         "bench_architecture": ["--case", "small", "--steps", "1", "--flops-only"],
     },
@@ -53,6 +56,7 @@ ARGS = {
         "bench_training": [],
         "bench_blockwise_predict": [],
         "bench_validation": [],
+        "bench_segment_blockwise": [],
         "bench_memory": [],
         "bench_architecture": ["--case", "small"],
     },

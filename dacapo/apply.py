@@ -5,8 +5,9 @@ The weights are those of ``iteration``, or of the best iteration by ``criterion`
 parameters are ``parameters``, or the best ones by ``criterion`` for that iteration (the stats
 store's validation scores). Prediction and post-processing are two chained daisy tasks (a
 post-processing block starts as soon as the predictions it reads are written). Instance
-segmentations (integer label outputs, e.g. watershed) are computed with context and relabelled
-so that ids agree across blocks (``dacapo.blockwise.segment``). Everything resumes after a
+segmentations (post-processors that declare ``produces_instances``, e.g. the mutex watershed)
+are computed with the context the post-processor declares and stitched so that ids agree across
+blocks (``dacapo.blockwise.segment``). Everything resumes after a
 crash: rerunning computes only the missing blocks.
 """
 
@@ -18,14 +19,11 @@ from pathlib import Path
 from typing import Any, Optional, Union
 
 import numpy as np
-from funlib.geometry import Coordinate, Roi
+from funlib.geometry import Roi
 
 from .predict import output_identifier, parse_roi
 
 logger = logging.getLogger(__name__)
-
-#: Context (voxels, per side) for instance post-processors that do not say how much they need.
-DEFAULT_INSTANCE_CONTEXT = 8
 
 
 def validation_dataset_names(run_config, run=None) -> list[str]:
@@ -180,36 +178,6 @@ def parameters_name(parameters) -> str:
     return text or f"id_{parameters.id}"
 
 
-def is_instance_segmentation(post_processor, dtype) -> bool:
-    """Whether the post-processor's output are instance ids (to relabel across blocks): its
-    ``instance_segmentation`` attribute if it has one, else a watershed/agglomeration/instance
-    post-processor or a uint32/uint64 output."""
-    explicit = getattr(post_processor, "instance_segmentation", None)
-    if explicit is not None:
-        return bool(explicit)
-    name = type(post_processor).__name__.lower()
-    if any(key in name for key in ("watershed", "agglom", "instance", "mws")):
-        return True
-    return np.dtype(dtype) in (np.dtype(np.uint32), np.dtype(np.uint64))
-
-
-def blockwise_context(post_processor, voxel_size: Coordinate, instance: bool) -> Coordinate:
-    """Context (world units) a post-processor needs around each block: its
-    ``blockwise_context`` (world units) if it has one; ``DEFAULT_INSTANCE_CONTEXT`` voxels (at
-    least twice its largest neighbourhood offset) for instance segmentations; none otherwise."""
-    explicit = getattr(post_processor, "blockwise_context", None)
-    if explicit is not None:
-        return Coordinate(explicit)
-    if not instance:
-        return Coordinate((0,) * len(voxel_size))
-    voxels = DEFAULT_INSTANCE_CONTEXT
-    for name in ("neighborhood", "offsets"):
-        offsets = getattr(post_processor, name, None)
-        if offsets:
-            voxels = max(voxels, 2 * max(abs(int(v)) for o in offsets for v in o))
-    return Coordinate(voxels * int(v) for v in voxel_size)
-
-
 def apply(
     run_name: str,
     input_container: Union[str, Path],
@@ -240,12 +208,9 @@ def apply(
     ``output_<run>_<iteration>_<parameters>``, over ``roi`` (world units; default: the input's
     ROI less the model's context; all of it with ``full_size``; ``padding`` as in ``predict``).
     Returns the output's ``LocalArrayIdentifier``."""
-    from dacapo.blockwise.functions import post_processor as post_processor_function
-    from dacapo.blockwise.postprocess_task import PostProcessTask, probe
+    from dacapo.blockwise.postprocess_task import post_process_task
     from dacapo.blockwise.predict_task import ModelBundle, PredictTask
     from dacapo.blockwise.runner import run_tasks
-    from dacapo.blockwise.scheduler import as_array_config
-    from dacapo.blockwise.segment import segment_tasks
     from dacapo.store.array_store import LocalArrayIdentifier
     from dacapo.store.create_store import create_config_store
 
@@ -282,31 +247,11 @@ def apply(
         run=run, padding=padding, full_size=full_size,
     )
     voxel_size = predict_task.output_voxel_size
-    dims = voxel_size.dims
-    dtype, has_channels, channels = probe(post_processor, parameters, predict_task.num_channels, dims)
-    instance = is_instance_segmentation(post_processor, dtype)
-    context = blockwise_context(post_processor, voxel_size, instance)
-    if instance:
-        last = segment_tasks(
-            post_processor_function,
-            as_array_config(prediction, name="apply_prediction"),
-            output,
-            predict_task.output_roi,
-            voxel_size,
-            predict_task.block_shape,
-            context,
-            parameters={"task_config": run_config.task_config, "parameters": parameters},
-            overwrite=overwrite,
-            upstream_tasks=[predict_task],
-            prefix="post_process_",
-        )
-    else:
-        last = PostProcessTask(
-            run_config.task_config, parameters, prediction, output, predict_task.output_roi,
-            voxel_size, predict_task.block_shape, context, dtype,
-            channels if has_channels else None, overwrite=overwrite,
-            upstream_tasks=[predict_task],
-        )
+    last = post_process_task(
+        run_config.task_config, parameters, prediction, output, predict_task.output_roi,
+        voxel_size, predict_task.block_shape, predict_task.num_channels, overwrite=overwrite,
+        upstream_tasks=[predict_task],
+    )
     summary = run_tasks([last], num_workers=num_workers, compute_context=compute_context,
                         progress=progress)
     logger.info(

@@ -23,6 +23,16 @@ class DacapoGroup(click.Group):
             message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
             click.echo(f"Error: {message}", err=True)
             sys.exit(1)
+        except (KeyboardInterrupt, SystemExit, GeneratorExit):
+            raise
+        except BaseException as exc:
+            # anything else, e.g. a panic of a Rust extension (PanicException is a
+            # BaseException): still one line, with its type
+            if logging.getLogger().isEnabledFor(logging.DEBUG):
+                raise
+            first = (str(exc).strip().splitlines() or [""])[0]
+            click.echo(f"Error: {type(exc).__name__}: {first}".rstrip(": "), err=True)
+            sys.exit(1)
 
 
 @click.group(cls=DacapoGroup)

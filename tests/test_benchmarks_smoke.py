@@ -49,3 +49,13 @@ def test_every_benchmark_runs_in_quick_mode():
     lines = run_json_lines(str(BENCHMARKS / "run_all.py"), "--quick", timeout=600)
     exits = {line["benchmark"]: line["exit_code"] for line in lines if "exit_code" in line}
     assert len(exits) >= 9 and set(exits.values()) == {0}, exits
+
+
+def test_segment_blockwise_benchmark_reports_time_and_equality():
+    lines = run_json_lines(str(BENCHMARKS / "bench_segment_blockwise.py"), "--quick")
+    methods = {(line["volume"], line["method"]) for line in lines}
+    assert ("cells3d", "whole") in methods and ("cells3d", "mutex") in methods
+    for line in lines:
+        assert line["seconds"] > 0
+        if line["method"] != "whole":
+            assert isinstance(line["equal"], bool) and line["voi_split"] >= 0

@@ -79,10 +79,10 @@ def decode(data: np.ndarray, attributes) -> np.ndarray:
 
 
 def value_range(task, model=None) -> Optional[tuple[float, float]]:
-    """The range of a task's predictions: the predictor's ``output_range`` if it has one; else
-    from the model's eval activation (tanh → [-1, 1], sigmoid/softmax → [0, 1]); else [-1, 1]
-    for distance predictors (their targets are tanh-normalised) and [0, 1] for affinities and
-    one-hot; otherwise [-1, 1] (clips nothing a bounded activation produces)."""
+    """The range of a task's predictions: the predictor's declared ``output_range`` if it has
+    one; else from the model's eval activation (tanh → [-1, 1], sigmoid/softmax → [0, 1]);
+    otherwise [-1, 1] (distance targets are tanh-normalised; clips nothing a bounded activation
+    produces)."""
     predictor = getattr(task, "predictor", None)
     explicit = getattr(predictor, "output_range", None)
     if explicit is not None:
@@ -94,9 +94,6 @@ def value_range(task, model=None) -> Optional[tuple[float, float]]:
             return (-1.0, 1.0)
         if name in ("Sigmoid", "Softmax"):
             return (0.0, 1.0)
-    name = type(predictor).__name__ if predictor is not None else ""
-    if any(key in name for key in ("Affinit", "OneHot")):
-        return (0.0, 1.0)
     return (-1.0, 1.0)
 
 

@@ -18,6 +18,8 @@ from funlib.geometry import Roi
 
 from dacapo.experiments.datasplits.datasets.arrays.array_utils import read_padded
 
+from dacapo.experiments.tasks.post_processors.watershed_post_processor import agglom
+
 from .arrays import array_attributes, decode
 
 
@@ -67,7 +69,7 @@ def watershed(input_array, block, neighborhood: Optional[Sequence[Sequence[int]]
     (long-range offsets usually get a higher one). Voxels whose mean short-range affinity is
     below ``threshold`` (if given) are background."""
     try:
-        import mwatershed
+        import mwatershed  # noqa: F401
     except ImportError:  # pragma: no cover - optional dependency
         raise ImportError("watershed needs mwatershed: pip install mwatershed") from None
     dims = block.read_roi.dims
@@ -80,9 +82,7 @@ def watershed(input_array, block, neighborhood: Optional[Sequence[Sequence[int]]
         )
     biases = np.broadcast_to(np.asarray(bias, dtype=np.float64), (len(offsets),))
     shifted = affinities - biases.reshape((-1,) + (1,) * dims)
-    labels = mwatershed.agglom(
-        shifted, offsets, strides=strides, randomized_strides=randomized_strides
-    ).astype(np.uint64)
+    labels = agglom(shifted, offsets, strides=strides, randomized_strides=randomized_strides)
     if threshold is not None:
         short = [i for i, o in enumerate(offsets) if sum(abs(v) for v in o) == 1]
         if short:
@@ -90,24 +90,43 @@ def watershed(input_array, block, neighborhood: Optional[Sequence[Sequence[int]]
     return labels
 
 
+def _prediction_in_block(input_array, block):
+    """``(region of the block's read ROI inside the prediction (slices), decoded prediction
+    there)``, or None where the block lies outside the prediction."""
+    from .postprocess_task import read_prediction
+
+    roi = block.read_roi.intersect(input_array.roi)
+    if roi.empty:
+        return None
+    _, data = read_prediction(input_array, roi)
+    voxel_size = input_array.voxel_size
+    begin = (roi.offset - block.read_roi.offset) / voxel_size
+    region = tuple(slice(int(b), int(b) + int(s)) for b, s in zip(begin, roi.shape / voxel_size))
+    return region, data
+
+
+def _block_shape(input_array, block) -> tuple[int, ...]:
+    return tuple(int(s) for s in block.read_roi.shape / input_array.voxel_size)
+
+
 def post_processor(input_array, block, task_config=None, parameters=None) -> np.ndarray:
     """``task_config``'s post-processor with ``parameters`` on the prediction inside the block's
     read ROI (no made-up data outside the prediction's ROI: the result there is 0)."""
-    from .postprocess_task import post_processor_of, read_prediction
+    from .postprocess_task import post_processor_of
 
-    pp = post_processor_of(task_config)
-    dims = block.read_roi.dims
-    roi = block.read_roi.intersect(input_array.roi)
-    voxel_size = input_array.voxel_size
-    shape = tuple(int(s) for s in block.read_roi.shape / voxel_size)
-    result = np.zeros(shape, dtype=np.uint64)
-    if roi.empty:
+    result = np.zeros(_block_shape(input_array, block), dtype=np.uint64)
+    found = _prediction_in_block(input_array, block)
+    if found is None:
         return result
-    _, data = read_prediction(input_array, roi)
-    labels = np.asarray(pp.process(parameters, data))
-    if labels.ndim == dims + 1 and labels.shape[0] == 1:
+    region, data = found
+    origin = [int(b.start) + int(o) for b, o in
+              zip(region, block.read_roi.offset / input_array.voxel_size)]
+    pp = post_processor_of(task_config)
+    if hasattr(pp, "process_at"):
+        labels = np.asarray(pp.process_at(parameters, data, origin))
+    else:  # a post-processor that does not derive from PostProcessor
+        labels = np.asarray(pp.process(parameters, data))
+    if labels.ndim == block.read_roi.dims + 1 and labels.shape[0] == 1:
         labels = labels[0]
-    begin = (roi.offset - block.read_roi.offset) / voxel_size
-    region = tuple(slice(int(b), int(b) + int(s)) for b, s in zip(begin, roi.shape / voxel_size))
     result[region] = labels
     return result

@@ -5,7 +5,9 @@ argmax: none at all), each block reads its write ROI grown by ``context`` from t
 (decoded to the model's value range, see ``arrays.decode``), runs
 ``post_processor.process(parameters, data)`` on it and writes the part inside the write ROI.
 Instance segmentations (whose ids must agree across blocks) go through ``segment_blockwise``'s
-tasks instead (see ``apply``).
+tasks instead. ``post_process_task`` picks the right one from what the post-processor declares
+(``produces_instances``, ``context``, ``output_dtype``, ``output_channels``);
+``post_process_blockwise`` runs it on a stored prediction.
 """
 
 from __future__ import annotations
@@ -36,21 +38,6 @@ def read_prediction(array, roi: Roi) -> tuple[Roi, np.ndarray]:
     """The prediction inside ``roi`` ∩ its ROI, decoded to float32: ``(roi read, data)``."""
     roi = roi.intersect(array.roi)
     return roi, decode(read_array(array, roi), array_attributes(array))
-
-
-def probe(post_processor, parameters, num_channels: int, dims: int):
-    """``(dtype, has_channels, num_channels)`` of the post-processor's output, from a tiny
-    input."""
-    data = np.zeros((num_channels,) + (6,) * dims, dtype=np.float32)
-    out = np.asarray(post_processor.process(parameters, data))
-    if out.ndim == dims + 1:
-        return out.dtype, True, int(out.shape[0])
-    if out.ndim == dims:
-        return out.dtype, False, None
-    raise ValueError(
-        f"{type(post_processor).__name__}.process returned {out.ndim} dimensions for a "
-        f"{dims}-dimensional prediction"
-    )
 
 
 class PostProcessTask(BlockwiseTask):
@@ -123,3 +110,76 @@ class PostProcessTask(BlockwiseTask):
         result = np.asarray(self._resident_post_processor.process(self.parameters, data))
         result = crop(result, read, write, self.voxel_size)
         write_cropped(self._resident_output, write, result.astype(self.output_dtype, copy=False))
+
+
+def post_process_task(
+    task_config,
+    parameters,
+    prediction,
+    output,
+    output_roi: Roi,
+    voxel_size: Coordinate,
+    block_shape: Coordinate,
+    num_channels: int,
+    *,
+    overwrite: bool = True,
+    upstream_tasks=(),
+    prefix: str = "post_process_",
+) -> BlockwiseTask:
+    """The last task writing ``output`` (world units throughout): the segment → merge →
+    relabel chain for instance post-processors (stitched by a mutex watershed of the fragment
+    graph, ``fragment_graph``), else a ``PostProcessTask``."""
+    from .functions import post_processor as post_processor_function
+    from .scheduler import as_array_config
+    from .segment import segment_tasks
+
+    post_processor = post_processor_of(task_config)
+    voxel_size = Coordinate(voxel_size)
+    context = Coordinate(post_processor.context(voxel_size.dims)) * voxel_size
+    if post_processor.produces_instances:
+        return segment_tasks(
+            post_processor_function, as_array_config(prediction, name="post_process_prediction"),
+            output, output_roi, voxel_size, block_shape, context,
+            parameters={"task_config": task_config, "parameters": parameters},
+            mutex=True, overwrite=overwrite,
+            upstream_tasks=upstream_tasks, prefix=prefix,
+        )
+    return PostProcessTask(
+        task_config, parameters, prediction, output, output_roi, voxel_size, block_shape,
+        context, post_processor.output_dtype, post_processor.output_channels(num_channels),
+        overwrite=overwrite, upstream_tasks=upstream_tasks, task_id=prefix.rstrip("_") or "post_process",
+    )
+
+
+def post_process_blockwise(
+    task_config,
+    parameters,
+    prediction,
+    output,
+    block_shape,
+    roi: Optional[Roi] = None,
+    num_workers: int = 1,
+    compute_context=None,
+    overwrite: bool = True,
+    progress: bool = False,
+):
+    """Post-process the stored ``prediction`` (an identifier or ``(container, dataset)``) into
+    ``output`` with ``task_config``'s post-processor and ``parameters``, in blocks of
+    ``block_shape`` voxels over ``roi`` (world units; default: the prediction's ROI). Instance
+    segmentations come out as the whole-volume post-processing would give them, up to the
+    stitching across blocks (see ``fragment_graph``). Returns the ``RunSummary``."""
+    from .runner import run_tasks
+    from .scheduler import as_identifier
+
+    prediction, output = as_identifier(prediction), as_identifier(output)
+    array = open_output(prediction, "r")
+    voxel_size = Coordinate(array.voxel_size)
+    dims = voxel_size.dims
+    roi = array.roi if roi is None else Roi(roi.offset, roi.shape).intersect(array.roi)
+    channels = int(array.shape[0]) if len(array.shape) > dims else 1
+    task = post_process_task(
+        task_config, parameters, prediction, output, roi, voxel_size,
+        Coordinate(block_shape) * voxel_size, channels, overwrite=overwrite,
+    )
+    return run_tasks([task], num_workers=num_workers, compute_context=compute_context,
+                     progress=progress)

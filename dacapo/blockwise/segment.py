@@ -15,9 +15,13 @@ Three chained tasks:
    - without context: fragments touching across the shared face are merged
      (connected-components semantics).
    Neighbours done later do the same with this block, so every touching pair is looked at once.
+   With ``mutex`` (segmentations that are not transitive, e.g. the mutex watershed) the block
+   records instead every overlap fraction and which of its own fragments touch, and the merge
+   is a mutex watershed of that fragment graph (``fragment_graph``).
 2. ``MergeTask`` (one block covering everything, after all of 1.): union-find (connected
-   components of the merge graph) over every fragment → consecutive final ids (1, 2, ...,
-   ordered by each object's smallest fragment id), saved as a lookup table.
+   components of the merge graph) over every fragment, or the mutex watershed of the fragment
+   graph → consecutive final ids (1, 2, ..., ordered by each object's smallest fragment id),
+   saved as a lookup table.
 3. ``RelabelTask`` (blocks without context): fragments → final ids, written to the output.
 
 All three record completed blocks, so the whole chain resumes after a crash.
@@ -37,6 +41,7 @@ from dacapo.experiments.datasplits.datasets.arrays.array_utils import read as re
 
 from .arrays import array_exists, crop, open_output, prepare_output, write_cropped
 from .bookkeeping import Bookkeeping, atomic_write_bytes
+from .fragment_graph import agglomerate, touching_pairs
 from .loading import describe, load_function
 from .task import BlockwiseTask, WorkerContext, context_rois
 
@@ -53,19 +58,25 @@ def _npz_bytes(**arrays) -> bytes:
     return buffer.getvalue()
 
 
-def overlap_merges(mine: np.ndarray, theirs: np.ndarray, min_overlap: float) -> np.ndarray:
-    """Pairs ``(mine, theirs)`` of ids whose overlap covers at least ``min_overlap`` of the
-    smaller of the two (voxels in this region)."""
+def overlaps(mine: np.ndarray, theirs: np.ndarray):
+    """``(pairs uint64 (n, 2) of (mine, theirs) ids that overlap, the fraction of the smaller
+    of the two (voxels in this region) that the overlap covers, the overlap in voxels)``."""
     both = (mine > 0) & (theirs > 0)
     if not both.any():
-        return np.zeros((0, 2), dtype=np.uint64)
+        return np.zeros((0, 2), dtype=np.uint64), np.zeros(0), np.zeros(0)
     pairs, counts = np.unique(np.stack([mine[both], theirs[both]]), axis=1, return_counts=True)
     ids_a, sizes_a = np.unique(mine[mine > 0], return_counts=True)
     ids_b, sizes_b = np.unique(theirs[theirs > 0], return_counts=True)
     size_a = sizes_a[np.searchsorted(ids_a, pairs[0])]
     size_b = sizes_b[np.searchsorted(ids_b, pairs[1])]
-    keep = counts >= min_overlap * np.minimum(size_a, size_b)
-    return pairs[:, keep].T.astype(np.uint64)
+    return pairs.T.astype(np.uint64), counts / np.minimum(size_a, size_b), counts.astype(float)
+
+
+def overlap_merges(mine: np.ndarray, theirs: np.ndarray, min_overlap: float) -> np.ndarray:
+    """Pairs ``(mine, theirs)`` of ids whose overlap covers at least ``min_overlap`` of the
+    smaller of the two (voxels in this region)."""
+    pairs, fractions, _ = overlaps(mine, theirs)
+    return pairs[fractions >= min_overlap]
 
 
 def touching_merges(mine_face: np.ndarray, their_face: np.ndarray) -> np.ndarray:
@@ -78,7 +89,8 @@ def touching_merges(mine_face: np.ndarray, their_face: np.ndarray) -> np.ndarray
 
 class SegmentTask(BlockwiseTask):
     """Segment ``input`` with ``segment_function(input_array, block, **parameters)`` (labels
-    of ``block.read_roi``) into per-block fragments, recording merges with done neighbours."""
+    of ``block.read_roi``) into per-block fragments, recording merges with done neighbours (or,
+    with ``mutex``, the edges of the fragment graph, see ``fragment_graph``)."""
 
     def __init__(
         self,
@@ -91,6 +103,7 @@ class SegmentTask(BlockwiseTask):
         context: Coordinate,
         parameters: Optional[dict] = None,
         min_overlap: float = 0.5,
+        mutex: bool = False,
         task_id: str = "segment",
         upstream_tasks=(),
         max_retries: int = 2,
@@ -110,6 +123,7 @@ class SegmentTask(BlockwiseTask):
         if not 0 < min_overlap <= 1:
             raise ValueError(f"min_overlap must be in (0, 1], got {min_overlap}")
         self.segment_function = segment_function
+        self.mutex = bool(mutex)
         self.input_array_config = input_array_config
         self.output = output
         self.output_roi = output_roi
@@ -130,6 +144,7 @@ class SegmentTask(BlockwiseTask):
         fingerprint = super().fingerprint()
         fingerprint.update(
             function=describe(self.segment_function),
+            mutex=self.mutex,
             input=repr(self.input_array_config),
             parameters=repr(sorted(self.parameters.items())),
             min_overlap=self.min_overlap,
@@ -176,11 +191,37 @@ class SegmentTask(BlockwiseTask):
         write_cropped(
             self._resident_fragments, block.read_roi, relabelled, clip_roi=write
         )
-        merges = self._merges(index, block, relabelled)
-        atomic_write_bytes(
-            self.bookkeeping.block_file(index),
-            _npz_bytes(ids=global_ids, merges=merges),
-        )
+        if self.mutex:
+            pairs, weights, sizes, mutexes = self._graph(index, block, relabelled)
+            record = _npz_bytes(ids=global_ids, pairs=pairs, weights=weights, sizes=sizes,
+                                mutexes=mutexes)
+        else:
+            record = _npz_bytes(ids=global_ids, merges=self._merges(index, block, relabelled))
+        atomic_write_bytes(self.bookkeeping.block_file(index), record)
+
+    def _graph(self, index, block, relabelled: np.ndarray):
+        """``(pairs, weights, sizes, mutexes)``: overlap fractions - 1/2 (and overlaps in
+        voxels) of this block's fragments (computed into the write ROIs of done neighbours) with
+        the neighbours' fragments there, and the pairs of this block's own fragments that
+        touch."""
+        own = crop(relabelled, block.read_roi, block.write_roi.intersect(self.output_roi),
+                   self.voxel_size)
+        pairs, weights, sizes = [np.zeros((0, 2), dtype=np.uint64)], [np.zeros(0)], [np.zeros(0)]
+        for neighbour, _ in self._neighbours(index):
+            if not self.bookkeeping.is_done(neighbour):
+                continue  # it compares itself with this block when it runs
+            region = block.read_roi.intersect(self.block_write_roi(neighbour)).intersect(
+                self.output_roi
+            )
+            if region.empty:
+                continue
+            mine = crop(relabelled, block.read_roi, region, self.voxel_size)
+            found, fractions, overlap = overlaps(mine, read_array(self._resident_fragments, region))
+            pairs.append(found)
+            weights.append(fractions - 0.5)
+            sizes.append(overlap)
+        return (np.concatenate(pairs), np.concatenate(weights), np.concatenate(sizes),
+                touching_pairs(own))
 
     def _neighbours(self, index):
         grid = self.grid_shape
@@ -257,15 +298,24 @@ class MergeTask(BlockwiseTask):
         from scipy.sparse import coo_matrix
         from scipy.sparse.csgraph import connected_components
 
-        ids, merges = [], []
+        ids, merges, weights, sizes, mutexes = [], [], [], [], []
         for index in np.ndindex(*self.segment.grid_shape):
             with np.load(self.segment.bookkeeping.block_file(index)) as data:
                 ids.append(data["ids"])
-                merges.append(data["merges"])
+                merges.append(data["pairs"] if self.segment.mutex else data["merges"])
+                if self.segment.mutex:
+                    weights.append(data["weights"])
+                    sizes.append(data["sizes"])
+                    mutexes.append(data["mutexes"])
         ids = np.unique(np.concatenate(ids).astype(np.uint64)) if ids else np.zeros(0, np.uint64)
         merges = np.concatenate(merges).astype(np.uint64) if merges else np.zeros((0, 2), np.uint64)
         n = len(ids)
-        if len(merges):
+        if self.segment.mutex:
+            components = agglomerate(
+                ids, merges, np.concatenate(weights), np.concatenate(sizes),
+                np.concatenate(mutexes).astype(np.uint64),
+            )
+        elif len(merges):
             a = np.searchsorted(ids, merges[:, 0])
             b = np.searchsorted(ids, merges[:, 1])
             graph = coo_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(n, n))
@@ -358,6 +408,7 @@ def segment_tasks(
     min_overlap: float = 0.5,
     overwrite: bool = True,
     keep_fragments: bool = False,
+    mutex: bool = False,
     upstream_tasks=(),
     max_retries: int = 2,
     timeout: Optional[float] = None,
@@ -366,7 +417,8 @@ def segment_tasks(
     """The segment → merge → relabel chain writing ``output``; returns the last task."""
     segment = SegmentTask(
         segment_function, input_array_config, output, output_roi, voxel_size, block_shape,
-        context, parameters=parameters, min_overlap=min_overlap, task_id=f"{prefix}segment",
+        context, parameters=parameters, min_overlap=min_overlap, mutex=mutex,
+        task_id=f"{prefix}segment",
         upstream_tasks=upstream_tasks, max_retries=max_retries, timeout=timeout,
     )
     merge = MergeTask(segment, task_id=f"{prefix}merge")

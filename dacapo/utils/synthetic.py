@@ -3,6 +3,8 @@
 - :func:`make_cells` returns ``(raw uint8, labels uint64)``: touching or separated blob/cell
   shapes with instance labels and a learnable raw signal (objects brighter than the
   background, a dark membrane on every object boundary, noise, blur).
+- :func:`noisy_affinities` returns float32 affinities of instance labels, blurred and noisy: a
+  stand-in for a trained model's prediction when testing post-processing.
 - :func:`write_array` / :func:`write_cells` write arrays into zarr or N5 containers with the voxel
   size and offset metadata that ``ZarrArrayConfig`` reads.
 - :func:`write_tutorial_layout` writes an N5 container laid out like the data of the seed tutorial
@@ -28,6 +30,7 @@ import numpy as np
 __all__ = [
     "CropSpec",
     "SyntheticData",
+    "noisy_affinities",
     "TutorialLayout",
     "make_cells",
     "write_array",
@@ -275,6 +278,20 @@ def make_cells(
 
 
 # --- writers ------------------------------------------------------------------------------------
+def noisy_affinities(labels: np.ndarray, neighborhood, *, seed: int = 0, blur: float = 1.0,
+                     noise: float = 0.15) -> np.ndarray:
+    """float32 ``(len(neighborhood), *labels.shape)`` in [0, 1]: the affinities of ``labels``
+    (1 inside one object, 0 across boundaries and on background) blurred with ``blur`` (sigma,
+    voxels, per channel) plus Gaussian noise of standard deviation ``noise``."""
+    from dacapo.experiments.tasks._affinities import affinities
+
+    rng = np.random.default_rng(seed)
+    affs, _ = affinities(labels, neighborhood)
+    out = np.stack([_blur(a.astype(np.float32), blur) for a in affs])
+    out += rng.normal(0.0, noise, out.shape).astype(np.float32)
+    return np.clip(out, 0.0, 1.0).astype(np.float32)
+
+
 def _is_n5(path: Path) -> bool:
     return path.suffix.lower() == ".n5"
 

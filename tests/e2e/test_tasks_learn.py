@@ -160,8 +160,9 @@ def _trivial_vois(run) -> dict[str, float]:
 
 @pytest.mark.parametrize("lsds", [False, True], ids=["affs", "affs+lsds"])
 def test_affinities_segment_touching_cells(options, tmp_path, lsds):
+    # the generated cells lie in background (gt 0), which the segmentation should keep
     task = AffinitiesTaskConfig(name="affs", neighborhood=[(1, 0), (0, 1)], lsds=lsds,
-                                num_lsd_voxels=5)
+                                num_lsd_voxels=5, background=True)
     config = cells_2d_run_config(tmp_path, "affs", task, instances=True, iterations=200,
                                  validation_interval=200)
     run = _train(config)

@@ -77,3 +77,34 @@ def test_log_level_debug_shows_the_traceback(options):
     assert result.exit_code == 1 and result.output.count("\n") == 1
     result = CliRunner().invoke(cli, ["--log-level", "DEBUG", "validate", "-r", "missing", "-i", "1"])
     assert result.exit_code != 0 and result.exception is not None  # raised: the traceback shows
+
+
+def test_any_failure_ends_in_one_error_line():
+    """Also exceptions that are not ``Exception``s (a Rust extension's PanicException)."""
+    import logging
+
+    import click
+
+    root = logging.getLogger()
+    level = root.level
+
+    from dacapo.cli import DacapoGroup
+
+    class PanicException(BaseException):
+        pass
+
+    @click.group(cls=DacapoGroup)
+    def group():
+        pass
+
+    @group.command()
+    def boom():
+        raise PanicException("assertion failed: start <= axis_len\nstack backtrace: ...")
+
+    root.setLevel(logging.WARNING)  # DEBUG (left by another test) would show the traceback
+    try:
+        result = CliRunner().invoke(group, ["boom"])
+    finally:
+        root.setLevel(level)
+    assert result.exit_code == 1
+    assert result.output.strip() == "Error: PanicException: assertion failed: start <= axis_len"

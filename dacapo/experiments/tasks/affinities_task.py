@@ -29,6 +29,9 @@ class AffinitiesTask(Task):
         )
         self.loss = AffinitiesLoss(self.predictor.num_affinities)
         self.post_processor = WatershedPostProcessor(
-            task_config.neighborhood, background_as_object=task_config.background_as_object
+            task_config.neighborhood, biases=task_config.biases,
+            background=task_config.background,
+            background_as_object=task_config.background_as_object,
+            blockwise_context=task_config.blockwise_context,
         )
         self.evaluator = InstanceEvaluator()

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import attrs
 from funlib.geometry import Coordinate
 
 from dacapo.config import ConfigError, check, help_field, positive
 
 from .distance_task_config import _float
+from ._sweep import sweep_field
+from .post_processors.watershed_post_processor import DEFAULT_BIASES
 from .task_config import TaskConfig
 
 _is_fraction = check(lambda v: 0 < v <= 1, "must be in (0, 1]")
@@ -117,6 +121,28 @@ class AffinitiesTaskConfig(TaskConfig):
         "background voxels; the watershed then labels it too).",
         default=False,
         validator=_is_bool,
+    )
+    background: bool = help_field(
+        "Whether the segmentation has background (id 0). False (dense labels, e.g. neurons): "
+        "every voxel gets a segment, voxels without any affinity above the bias (boundaries) "
+        "joining the nearest fragment. True: those voxels are background 0. Post-processing "
+        "only: the training targets do not change.",
+        default=False,
+        validator=_is_bool,
+    )
+    blockwise_context: Optional[int] = help_field(
+        "Voxels that each block of a blockwise segmentation reads beyond the region it writes "
+        "(along the axes the offsets span). None: twice the longest offset, at least 8. The "
+        "mutex watershed is global: blockwise equals the whole-volume result where the context "
+        "covers what decides each object (docs/concepts.md, 'Blockwise instance "
+        "segmentation'); more context, closer (and slower).",
+        default=None,
+        validator=attrs.validators.optional([_is_int, check(lambda v: v >= 0, "must be >= 0")]),
+    )
+    biases: list[float] = sweep_field(
+        "The post-processing sweep: the mutex watershed runs on 'affinity - bias' for each of "
+        "these biases (a higher bias splits more).",
+        DEFAULT_BIASES,
     )
 
     @property

@@ -24,7 +24,7 @@ class DistanceTask(Task):
             clipmax=task_config.clipmax,
         )
         self.loss = MSELoss()
-        self.post_processor = ThresholdPostProcessor()
+        self.post_processor = ThresholdPostProcessor(task_config.thresholds)
         self.evaluator = BinarySegmentationEvaluator(
             clip_distance=task_config.clip_distance,
             tol_distance=task_config.tol_distance,

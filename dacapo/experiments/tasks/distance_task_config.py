@@ -6,6 +6,8 @@ import attrs
 
 from dacapo.config import check, help_field, positive
 
+from ._sweep import sweep_field
+from .post_processors.threshold_post_processor import DEFAULT_THRESHOLDS
 from .task_config import TaskConfig
 
 
@@ -92,6 +94,11 @@ class DistanceTaskConfig(TaskConfig):
         default=0.95,
         converter=_float,
         validator=[_is_fraction, _clip_order],
+    )
+    thresholds: list[float] = sweep_field(
+        "The post-processing sweep: the distance channels are thresholded at each of these "
+        "values (tanh units: 0 is the object boundary, positive values move it inward).",
+        DEFAULT_THRESHOLDS,
     )
 
     @property

@@ -22,7 +22,7 @@ class HotDistanceTask(Task):
         )
         n = len(task_config.channels)
         self.loss = HotDistanceLoss(n)
-        self.post_processor = HotDistancePostProcessor(n)
+        self.post_processor = HotDistancePostProcessor(n, task_config.thresholds)
         self.evaluator = BinarySegmentationEvaluator(
             clip_distance=task_config.clip_distance,
             tol_distance=task_config.tol_distance,

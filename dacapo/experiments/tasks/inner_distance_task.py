@@ -8,8 +8,6 @@ from .post_processors.threshold_post_processor import ThresholdPostProcessor
 from .predictors.inner_distance_predictor import InnerDistancePredictor
 from .task import Task
 
-#: targets are in [0, 1] (0 on background): thresholds from 0 (any inside) to 0.5.
-INNER_THRESHOLDS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
 
 
 class InnerDistanceTask(Task):
@@ -18,7 +16,7 @@ class InnerDistanceTask(Task):
         self.config = task_config
         self.predictor = InnerDistancePredictor(task_config.channels, task_config.scale_factor)
         self.loss = MSELoss()
-        self.post_processor = ThresholdPostProcessor(INNER_THRESHOLDS)
+        self.post_processor = ThresholdPostProcessor(task_config.thresholds)
         self.evaluator = BinarySegmentationEvaluator(
             clip_distance=task_config.clip_distance,
             tol_distance=task_config.tol_distance,

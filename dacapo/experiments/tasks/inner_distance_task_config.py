@@ -7,7 +7,11 @@ import attrs
 from dacapo.config import check, help_field, positive
 
 from .distance_task_config import _channels, _float, _is_channels
+from ._sweep import sweep_field
 from .task_config import TaskConfig
+
+#: targets are in [0, 1] (0 on background): thresholds from 0 (any inside) to 0.5.
+INNER_THRESHOLDS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
 
 
 @attrs.frozen
@@ -32,6 +36,10 @@ class InnerDistanceTaskConfig(TaskConfig):
     scale_factor: float = help_field(
         "Distances (nm) are divided by it before the tanh.", default=1.0, converter=_float,
         validator=positive,
+    )
+    thresholds: list[float] = sweep_field(
+        "The post-processing sweep: the inner distances are thresholded at each of these values.",
+        INNER_THRESHOLDS,
     )
 
     @property

@@ -15,6 +15,9 @@ class HotDistancePostProcessor(ThresholdPostProcessor):
         super().__init__(thresholds)
         self.num_channels = int(num_channels)
 
+    def output_channels(self, num_input_channels: int) -> int:
+        return self.num_channels
+
     def process(self, parameters, prediction) -> np.ndarray:
         prediction = np.asarray(prediction)
         return threshold(prediction[prediction.shape[0] - self.num_channels :], parameters.threshold)

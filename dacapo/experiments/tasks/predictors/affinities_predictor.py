@@ -70,6 +70,8 @@ class AffinitiesPredictor(Predictor):
         affs = [affinity_channel_name(n) for n in self.neighborhood]
         return affs + [f"lsd_{i}" for i in range(self.num_lsds)]
 
+    output_range = (0.0, 1.0)  # sigmoid / softmax in eval mode
+
     def create_model(self, architecture):
         import torch
 

@@ -65,6 +65,8 @@ class OneHotPredictor(Predictor):
     def channels(self) -> list[str]:
         return list(self.classes)
 
+    output_range = (0.0, 1.0)  # sigmoid / softmax in eval mode
+
     def create_model(self, architecture):
         import torch
 

@@ -15,6 +15,10 @@ class Predictor(ABC):
     channels), ``mask`` is uint8 (1 = annotated/valid) or None (all valid), ``voxel_size`` is the
     voxel size (nm) of gt, target and weight."""
 
+    #: ``(low, high)`` of the model's predictions in eval mode, where the predictor knows it
+    #: (blockwise jobs store predictions in integer dtypes over this range); None: unknown.
+    output_range: tuple[float, float] | None = None
+
     @property
     @abstractmethod
     def channels(self) -> list[str]:
