@@ -35,6 +35,35 @@ def train(run_name: str, validate: bool = True, background_validation: bool = Fa
     train_run(Run(run_config), validate=validate, background_validation=background_validation)
 
 
+def launch(run_name: str, validate: bool = True, background_validation: bool = False,
+           compute_context=None) -> int:
+    """Start the ranks of a data-parallel training of ``run_name`` through the compute context
+    (``Slurm``/``Bsub``: one job of ``nodes`` × ``ranks_per_node`` ranks; ``LocalTorch``:
+    ``torchrun`` with one rank per GPU), wait for them and return the exit status."""
+    import sys
+    from pathlib import Path
+
+    from dacapo.compute_context import resolve
+    from dacapo.config import validate_name
+    from dacapo.options import Options
+
+    validate_name(run_name, "run")
+    context = resolve(compute_context)
+    level = logging.getLevelName(logging.getLogger().getEffectiveLevel())
+    level = level if level in ("DEBUG", "INFO", "WARNING", "ERROR") else "WARNING"
+    command = [sys.executable, "-m", "dacapo.cli", "--log-level", level, "train", "-r", run_name]
+    if not validate:
+        command.append("--no-validation")
+    if background_validation:
+        command.append("--background-validation")
+    logs = Path(Options.instance().runs_base_dir) / run_name / "train-logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    wrapped = context.train_command(command, job_name=f"dacapo-train-{run_name}"[:64],
+                                    log_prefix=str(logs / "train"))
+    logger.info("starting the ranks of %s: %s", run_name, context.shell_join(wrapped))
+    return context.execute(wrapped, wrapped=True)
+
+
 def train_step(model, optimizer, scaler, loss_fn, raw, target, weight, device, ranks=None):
     """One optimisation step of ``model`` (DDP-wrapped for several ranks) on one batch; returns
     the prediction and the loss averaged over the ranks. Nothing is updated when that loss is
@@ -70,6 +99,9 @@ def train_run(
     ranks = distributed.rank_context()
     device = distributed.rank_device(ranks, device)
     distributed.init_process_group(ranks, device)
+    if ranks.distributed:
+        logger.info("run %s: rank %d of %d (%s) on %s", run.name, ranks.rank, ranks.world_size,
+                    ranks.launcher, device)
     try:
         _train_ranks(run, validate, device, background_validation, ranks)
     finally:

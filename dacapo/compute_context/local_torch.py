@@ -73,6 +73,19 @@ class LocalTorch(ComputeContext):
         """Whether blocks are processed in this process (no workers)."""
         return not self.distribute_workers and self.max_workers(num_workers) == 1
 
+    def train_command(self, command, *, job_name=None, log_prefix=None) -> list[str]:
+        """``torchrun --standalone --nproc-per-node=N COMMAND`` with one rank per visible GPU
+        (one rank on CPU or a given ``cuda:N``; start ``torchrun`` yourself for more CPU ranks).
+        ``command`` starts with ``python -m MODULE``."""
+        import sys
+
+        ranks = self._num_devices() if self.device.type == "cuda" else 1
+        command = [str(c) for c in command]
+        if command[1:2] == ["-m"]:
+            command = command[1:]
+        return [sys.executable, "-m", "torch.distributed.run", "--standalone",
+                f"--nproc-per-node={ranks}", *command]
+
     def worker_device(self, worker_id: int):
         """The device of worker ``worker_id``: GPUs are used round-robin."""
         import torch
