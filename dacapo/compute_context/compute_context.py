@@ -59,6 +59,11 @@ class ComputeContext:
         """torch intra-op threads per worker."""
         return max(1, available_cpus() // max(1, num_workers))
 
+    def worker_environment(self, worker_id: int, env: Mapping[str, str]) -> dict:
+        """The environment of worker ``worker_id`` given the submitting ``env`` (which GPU it
+        sees)."""
+        return dict(env)
+
     def wrap_command(self, command: Sequence[str], *, job_name: Optional[str] = None,
                      log_prefix: Optional[str] = None) -> list[str]:
         """The command line that runs ``command`` (a list of arguments) in this context."""
@@ -143,3 +148,11 @@ class ClusterContext(ComputeContext):
 
     def num_threads(self, num_workers: int) -> int:
         return max(1, self.num_cpus)
+
+    def worker_environment(self, worker_id: int, env: Mapping[str, str]) -> dict:
+        """``env`` without the submitter's ``CUDA_VISIBLE_DEVICES``: a GPU job sees the GPUs
+        the scheduler gave it (SLURM and LSF set the variable per job), not the submitter's."""
+        env = dict(env)
+        if self.num_gpus > 0:
+            env.pop("CUDA_VISIBLE_DEVICES", None)
+        return env
