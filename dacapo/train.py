@@ -64,16 +64,18 @@ def launch(run_name: str, validate: bool = True, background_validation: bool = F
     return context.execute(wrapped, wrapped=True)
 
 
-def train_step(model, optimizer, scaler, loss_fn, raw, target, weight, device, ranks=None):
+def train_step(model, optimizer, scaler, loss_fn, raw, target, weight, device, ranks=None,
+               amp: bool = True):
     """One optimisation step of ``model`` (DDP-wrapped for several ranks) on one batch; returns
     the prediction and the loss averaged over the ranks. Nothing is updated when that loss is
-    not finite (every rank sees the same value and stops alike)."""
+    not finite (every rank sees the same value and stops alike). ``amp``: mixed precision on
+    CUDA (see ``torch_utils.autocast``)."""
     from dacapo.distributed import RankContext, mean_over_ranks
     from dacapo.utils.torch_utils import autocast
 
     ranks = ranks or RankContext()
     optimizer.zero_grad(set_to_none=True)
-    with autocast(device):  # mixed precision on CUDA, nothing elsewhere
+    with autocast(device, enabled=amp):  # mixed precision on CUDA, nothing elsewhere
         prediction = model(raw)
     loss = loss_fn.compute(prediction.float(), target, weight)
     loss_value = mean_over_ranks(float(loss.item()), ranks, device)
