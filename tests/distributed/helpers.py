@@ -66,9 +66,10 @@ def rank_env(env: dict) -> dict:
 
 
 def torchrun_train(run_name: str, env: dict, log: Path, ranks: int = 2) -> subprocess.Popen:
-    """``torchrun --nproc-per-node RANKS -m dacapo.cli train -r RUN --no-validation`` (started)."""
+    """``torchrun --nproc-per-node RANKS -m dacapo.cli --log-level INFO train -r RUN
+    --no-validation`` (started)."""
     command = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", str(ranks),
                "--master-addr", "127.0.0.1", "--master-port", str(free_port()),
-               "-m", "dacapo.cli", "train", "-r", run_name, "--no-validation"]
+               "-m", "dacapo.cli", "--log-level", "INFO", "train", "-r", run_name, "--no-validation"]
     return subprocess.Popen(command, env=rank_env(env), stdout=open(log, "w"),
                             stderr=subprocess.STDOUT, start_new_session=True)
