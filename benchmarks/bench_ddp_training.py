@@ -3,7 +3,8 @@
 A run of the tutorial's kind (``_common.tutorial_kind_run_config``, batch size 2 per rank) trains
 for ``--iterations`` (+ ``--warmup`` left out) with each rank count of ``--ranks``, launched as
 ``torchrun --nproc-per-node R -m dacapo.cli train`` (``gloo`` on CPU, ``nccl`` on CUDA with one GPU
-per rank). On CPU the cores are shared: each rank gets ``cores // R`` torch threads. Figures come
+per rank). On CPU the cores are shared: each rank gets ``cores // R`` torch threads (or
+``--torch-threads``). Figures come
 from rank 0's stored training stats: the median iteration time, the data wait (time in
 ``next_batch``) as a fraction of the iteration time, and the samples per second
 (``R × batch_size`` per iteration; gradients are averaged, so R ranks train like one process with
@@ -39,6 +40,8 @@ def main(argv=None) -> None:
     parser.add_argument("--fetchers", type=int, default=1, help="data fetchers per rank")
     parser.add_argument("--volume", type=int, default=160)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--torch-threads", type=int, default=None,
+                        help="torch threads per rank (default: cores // ranks on CPU, 4 on CUDA)")
     args = parser.parse_args(argv)
     if args.quick:
         args.iterations, args.warmup, args.num_fmaps, args.volume = 3, 1, 2, 128
@@ -57,7 +60,7 @@ def main(argv=None) -> None:
                 iterations=args.iterations + args.warmup,
             )
             create_config_store().store_run_config(config)
-            threads = max(1, cores() // ranks) if args.device == "cpu" else 4
+            threads = args.torch_threads or (max(1, cores() // ranks) if args.device == "cpu" else 4)
             env = {**os.environ, "OMP_NUM_THREADS": str(threads),
                    "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
             if args.device == "cpu":

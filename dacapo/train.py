@@ -116,7 +116,6 @@ def _train_ranks(run, validate, device, background_validation, ranks) -> None:
     from tqdm import tqdm
 
     from dacapo import distributed
-
     from dacapo.experiments import run_state
     from dacapo.experiments.training_iteration_stats import TrainingIterationStats
     from dacapo.store.create_store import (
