@@ -4,7 +4,7 @@ training, and the process group that joins them.
 A training process learns its rank from the launcher's environment:
 
 - ``torchrun`` (``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_ADDR``, ``MASTER_PORT``),
-- SLURM tasks started by ``srun`` (``SLURM_PROCID``, ``SLURM_NTASKS``, ``SLURM_LOCALID``),
+- SLURM tasks started by ``srun`` (``SLURM_PROCID``, ``SLURM_STEP_NUM_TASKS``, ``SLURM_LOCALID``),
 - MPI-style launchers on LSF (``jsrun``: ``JSM_NAMESPACE_RANK/SIZE/LOCAL_RANK``; ``mpirun``:
   ``OMPI_COMM_WORLD_RANK/SIZE/LOCAL_RANK``).
 
@@ -27,7 +27,9 @@ import attrs
 #: (rank, world size, local rank) variables of each launcher, in order of precedence
 _LAUNCHER_VARIABLES = (
     ("torchrun", "RANK", "WORLD_SIZE", "LOCAL_RANK"),
-    ("slurm", "SLURM_PROCID", "SLURM_NTASKS", "SLURM_LOCALID"),
+    # the step's task count: a batch script of a --ntasks=4 job also has SLURM_NTASKS=4 and
+    # SLURM_PROCID=0, and must not wait for 3 ranks that nobody starts
+    ("slurm", "SLURM_PROCID", "SLURM_STEP_NUM_TASKS", "SLURM_LOCALID"),
     ("jsrun", "JSM_NAMESPACE_RANK", "JSM_NAMESPACE_SIZE", "JSM_NAMESPACE_LOCAL_RANK"),
     ("mpi", "OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_LOCAL_RANK"),
 )
@@ -118,7 +120,7 @@ def rendezvous(context: RankContext, env: Optional[Mapping[str, str]] = None) ->
 
 def _first_host(launcher: Optional[str], env: Mapping[str, str]) -> str:
     if launcher == "slurm":
-        if env.get("SLURM_JOB_NUM_NODES", env.get("SLURM_NNODES", "1")) == "1":
+        if env.get("SLURM_STEP_NUM_NODES", env.get("SLURM_JOB_NUM_NODES", "1")) == "1":
             return "127.0.0.1"
         nodes = env.get("SLURM_STEP_NODELIST") or env.get("SLURM_JOB_NODELIST", "")
         result = subprocess.run(["scontrol", "show", "hostnames", nodes], capture_output=True,

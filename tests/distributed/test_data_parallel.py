@@ -123,11 +123,15 @@ def test_launcher_environments_name_the_rank():
     torchrun = distributed.rank_context({"RANK": "1", "WORLD_SIZE": "4", "LOCAL_RANK": "1"})
     assert (torchrun.rank, torchrun.world_size, torchrun.launcher) == (1, 4, "torchrun")
     assert not torchrun.is_main and torchrun.distributed
-    slurm = distributed.rank_context({"SLURM_PROCID": "3", "SLURM_NTASKS": "4", "SLURM_LOCALID": "1"})
+    slurm = distributed.rank_context(
+        {"SLURM_PROCID": "3", "SLURM_STEP_NUM_TASKS": "4", "SLURM_NTASKS": "4", "SLURM_LOCALID": "1"}
+    )
     assert (slurm.rank, slurm.local_rank, slurm.launcher) == (3, 1, "slurm")
+    # the batch script of a --ntasks=4 job (no srun step): one process, not rank 0 of 4
+    assert not distributed.rank_context({"SLURM_PROCID": "0", "SLURM_NTASKS": "4"}).distributed
     jsrun = distributed.rank_context({"JSM_NAMESPACE_RANK": "0", "JSM_NAMESPACE_SIZE": "2"})
     assert jsrun.is_main and jsrun.world_size == 2
-    one_task = distributed.rank_context({"SLURM_PROCID": "0", "SLURM_NTASKS": "1"})
+    one_task = distributed.rank_context({"SLURM_PROCID": "0", "SLURM_STEP_NUM_TASKS": "1"})
     assert not one_task.distributed  # a plain one-task SLURM job trains as before
     with pytest.raises(distributed.DistributedError, match="RANK=5 is not in"):
         distributed.rank_context({"RANK": "5", "WORLD_SIZE": "2"})
@@ -136,8 +140,8 @@ def test_launcher_environments_name_the_rank():
 
 
 def test_rendezvous_is_the_same_for_every_rank_of_a_job():
-    slurm = distributed.rank_context({"SLURM_PROCID": "1", "SLURM_NTASKS": "2"})
-    env = {"SLURM_JOB_ID": "4242", "SLURM_JOB_NUM_NODES": "1"}
+    slurm = distributed.rank_context({"SLURM_PROCID": "1", "SLURM_STEP_NUM_TASKS": "2"})
+    env = {"SLURM_JOB_ID": "4242", "SLURM_STEP_NUM_NODES": "1"}
     assert distributed.rendezvous(slurm, env) == ("127.0.0.1", str(29500 + 4242))
     assert distributed.rendezvous(slurm, {**env, "MASTER_ADDR": "h", "MASTER_PORT": "1"}) == ("h", "1")
     lsf = distributed.RankContext(0, 8, 0, "jsrun")
