@@ -30,6 +30,15 @@ def cores() -> int:
     return len(os.sched_getaffinity(0))
 
 
+def gpu_name(device: str) -> str:
+    """``device`` as a line of a benchmark names it: the GPU's model on CUDA."""
+    import torch
+
+    if torch.device(device).type == "cuda":
+        return f"{device} ({torch.cuda.get_device_name(torch.device(device))})"
+    return str(device)
+
+
 def rss_bytes(pid: int | str = "self") -> int:
     """Resident set size of a process (0 if it is gone)."""
     try:

@@ -14,7 +14,8 @@ and the steady-state rate (from the first to the last completed block, so start-
 and their ratios to the bare forward rate measured just before and just after it (the machine
 may be shared; target ≥ 0.8).
 
-Run: ``.venv/bin/python benchmarks/bench_blockwise_predict.py [--blocks 3 3 2] [--workers 1 2]``
+Run: ``.venv/bin/python benchmarks/bench_blockwise_predict.py [--blocks 3 3 2] [--workers 1 2]
+[--device cuda]`` (on CUDA, both run in mixed precision and each worker has a GPU of its own).
 """
 
 from __future__ import annotations
@@ -30,27 +31,32 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.e2e.helpers
 
 
-def bare_forward(bundle, raw, rois, predictor_cls) -> float:
+def bare_forward(bundle, raw, rois, predictor_cls, device: str = "cpu") -> float:
     """Seconds spent in the model's forward passes over ``rois`` (model resident; each input is
     read before its forward pass and only the forward pass is timed: no I/O. Reading them all
     first and then timing the loop was 1.5x slower here: the 48 resident inputs changed how the
     activations' memory was allocated)."""
     import torch
 
-    from dacapo.utils.torch_utils import memory_format, place_model, to_tensor
+    from dacapo.utils.torch_utils import autocast, memory_format, place_model, to_tensor
 
-    predictor = predictor_cls(bundle.model, raw, device="cpu", raw_transform=bundle.inference_transform)
+    predictor = predictor_cls(bundle.model, raw, device=device, raw_transform=bundle.inference_transform)
     device = predictor.device
     place_model(bundle.model, device)
     bundle.model.eval()
     fmt = memory_format(bundle.model)
     seconds = 0.0
-    with torch.inference_mode():
+    cuda = device.type == "cuda"
+    with torch.inference_mode(), autocast(device):  # as blockwise prediction runs it
         bundle.model(to_tensor(predictor._read(rois[0])[None], device, fmt))  # warm-up
         for roi in rois:
             x = to_tensor(predictor._read(roi)[None], device, fmt)
+            if cuda:
+                torch.cuda.synchronize()
             start = time.perf_counter()
             bundle.model(x)
+            if cuda:
+                torch.cuda.synchronize()
             seconds += time.perf_counter() - start
     return seconds
 
@@ -60,6 +66,7 @@ def main() -> None:
     parser.add_argument("--blocks", type=int, nargs=3, default=[3, 3, 2])
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (workers: one per GPU)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -85,6 +92,10 @@ def main() -> None:
         from dacapo.utils.synthetic import write_cells
         from tests.e2e.helpers import small_run_config
 
+        from _common import gpu_name
+
+        device_name = gpu_name(args.device)
+
         architecture = CNNectomeUNetConfig(
             name="bench_blockwise_unet", input_shape=(76, 76, 76), fmaps_out=12, fmaps_in=1,
             num_fmaps=12, fmap_inc_factor=2, downsample_factors=[(2, 2, 2), (2, 2, 2)],
@@ -107,18 +118,18 @@ def main() -> None:
         output_roi = Roi(context * voxel_size, output_shape * voxel_size)
         # the reader blockwise prediction uses (its reads are not timed in the bare forward)
         raw = input_array_config(config, data.container, "raw").array("r")
-        probe = BlockPredictor(bundle.model, raw, device="cpu")
+        probe = BlockPredictor(bundle.model, raw, device=args.device)
         rois = probe.write_rois(output_roi)
         voxels = int(np.prod(output_shape))
         block_voxels = int(np.prod(eval_output))
         cores = len(os.sched_getaffinity(0))
 
         def report_forward(when):
-            seconds = bare_forward(bundle, raw, rois, BlockPredictor)
+            seconds = bare_forward(bundle, raw, rois, BlockPredictor, args.device)
             line = {"what": "bare_forward", "when": when, "blocks": len(rois),
                     "eval_input": list(eval_input), "eval_output": list(eval_output),
                     "torch_threads": torch.get_num_threads(), "seconds": round(seconds, 3),
-                    "voxels_per_s": round(voxels / seconds)}
+                    "voxels_per_s": round(voxels / seconds), "device": device_name}
             print(json.dumps(line), flush=True)
             return seconds
 
@@ -130,7 +141,7 @@ def main() -> None:
                 output = tmp / f"out{workers}_{repeat}.zarr" / "prediction"
                 start = time.perf_counter()
                 predict(config.name, 0, data.container, "raw", output, output_roi=output_roi,
-                        num_workers=workers, compute_context=LocalTorch(device="cpu"),
+                        num_workers=workers, compute_context=LocalTorch(device=args.device),
                         progress=False)
                 seconds = time.perf_counter() - start
                 records = Bookkeeping.for_array(output.parent, "prediction").done()
@@ -153,7 +164,7 @@ def main() -> None:
                     "bare_seconds_per_block": round(per_block_forward, 3),
                     "ratio_end_to_end": round(per_block_forward * len(rois) / seconds, 3),
                     "ratio_steady": steady and round(per_block_forward / steady, 3),
-                    "target": ">= 0.8",
+                    "target": ">= 0.8", "device": device_name,
                     "load_average": round(os.getloadavg()[0], 2),
                 }), flush=True)
 

@@ -18,6 +18,7 @@ pipeline's CPU cost per batch (``bench_data_pipeline``) has to be small next to 
 the ratio to get near 1; ``cpu_per_batch_s`` shows the pipeline's cost measured here.
 
     .venv/bin/python benchmarks/bench_training.py [--quick] [--fetchers 0 1 2] [--iterations 30]
+        [--device cuda]
 """
 
 from __future__ import annotations
@@ -28,29 +29,44 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import cores, emit, tutorial_kind_run_config, use_temporary_stores
+from _common import cores, emit, gpu_name, tutorial_kind_run_config, use_temporary_stores
 
 
-def bare_step_seconds(run, batch, steps: int) -> list[float]:
-    """Seconds per step of the training loop's body on one resident batch (after a warm-up)."""
-    from dacapo.utils.torch_utils import default_device, memory_format, place_model, to_tensor
+def bare_step_seconds(run, batch, steps: int, device: str = "cpu", amp: bool = True,
+                      tf32: bool = True, channels_last: bool = True) -> list[float]:
+    """Seconds per step of the training loop's body (``dacapo.train.train_step``: forward, loss,
+    ``loss.item()``, backward, optimizer; then the scheduler step) on one resident batch, after a
+    warm-up step. The defaults are training's: on CUDA mixed precision (``amp``) and TF32, and
+    channels-last 3D tensors; each can be turned off to measure what it brings."""
+    import torch
 
-    device = default_device("cpu")
+    from dacapo.train import train_step
+    from dacapo.utils.torch_utils import (
+        configure_device,
+        default_device,
+        grad_scaler,
+        memory_format,
+        place_model,
+        to_tensor,
+    )
+
+    device = default_device(device)
+    configure_device(device)
+    if not tf32:
+        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False
     place_model(run.model, device)
-    fmt = memory_format(run.model)
+    fmt = memory_format(run.model) if channels_last else torch.contiguous_format
+    run.model.to(memory_format=fmt)
+    scaler = grad_scaler(device)
     run.model.train()
-    loss_fn = run.task.loss
     times = []
     for i in range(steps + 1):
         start = time.perf_counter()
         raw = to_tensor(batch["raw"], device, fmt)
         target = to_tensor(batch["target"], device, fmt)
         weight = to_tensor(batch["weight"], device, fmt)
-        run.optimizer.zero_grad(set_to_none=True)
-        loss = loss_fn.compute(run.model(raw), target, weight)
-        float(loss.item())
-        loss.backward()
-        run.optimizer.step()
+        train_step(run.model, run.optimizer, scaler, run.task.loss, raw, target, weight, device,
+                   amp=amp)
         if run.scheduler is not None:
             run.scheduler.step()
         if i:  # the first step allocates
@@ -58,7 +74,7 @@ def bare_step_seconds(run, batch, steps: int) -> list[float]:
     return times
 
 
-def timed_training(run, warmup: int) -> tuple[list[float], list[float]]:
+def timed_training(run, warmup: int, device: str = "cpu") -> tuple[list[float], list[float]]:
     """Train ``run`` with ``train_run``; per iteration after ``warmup``: (wall seconds, seconds
     waiting in ``next_batch``)."""
     from dacapo.train import train_run
@@ -74,7 +90,7 @@ def timed_training(run, warmup: int) -> tuple[list[float], list[float]]:
         return batch
 
     run.trainer.next_batch = timed_next_batch
-    train_run(run, validate=False, device="cpu")
+    train_run(run, validate=False, device=device)
     starts.append(time.perf_counter())  # end of the last iteration (+ final checkpoint)
     walls = [b - a for a, b in zip(starts[:-1], starts[1:])]
     # the last iteration's wall includes the final checkpoint: leave it out
@@ -93,6 +109,7 @@ def main(argv=None) -> None:
     parser.add_argument("--volume", type=int, default=192, help="train volume edge (voxels)")
     parser.add_argument("--torch-threads", type=int, default=None,
                         help="torch threads of the training process (default: torch's)")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (see gpu_check.sh)")
     args = parser.parse_args(argv)
     if args.quick:
         args.iterations, args.warmup, args.input, args.num_fmaps = 6, 2, 100, 2
@@ -105,6 +122,7 @@ def main(argv=None) -> None:
 
     from dacapo.experiments.run import Run
 
+    device_name = gpu_name(args.device)
     with tempfile.TemporaryDirectory(prefix="dacapo-bench-") as tmp:
         tmp = Path(tmp)
         use_temporary_stores(tmp)
@@ -131,19 +149,19 @@ def main(argv=None) -> None:
 
         def report_bare(when):
             times = bare_step_seconds(make_run("bench_bare", 0, 1), batch,
-                                      max(3, args.iterations // 3))
+                                      max(3, args.iterations // 3), args.device)
             best = min(times)
             median = statistics.median(times)
             emit({"bench": "training", "what": "bare_step", "when": when, "steps": len(times),
                   "median_s": round(median, 4), "best_s": round(best, 4),
                   "its_per_s": round(1 / median, 3), "torch_threads": torch.get_num_threads(),
-                  "shapes": shape, "parameters": params})
+                  "shapes": shape, "parameters": params, "device": device_name})
             return median
 
         previous = report_bare("first")
         for fetchers in args.fetchers:
             run = make_run(f"bench_train_{fetchers}", fetchers, args.iterations + args.warmup + 1)
-            walls, waits = timed_training(run, args.warmup)
+            walls, waits = timed_training(run, args.warmup, args.device)
             following = report_bare(f"after {fetchers} fetchers")
             bare = (previous + following) / 2
             previous = following
@@ -158,7 +176,7 @@ def main(argv=None) -> None:
                 "cpu_per_batch_s": round(cpu_per_batch, 3), "cores": cores(),
                 "torch_threads": torch.get_num_threads(), "shapes": shape,
                 "input": args.input, "num_fmaps": args.num_fmaps,
-                "fmap_inc_factor": args.fmap_inc_factor,
+                "fmap_inc_factor": args.fmap_inc_factor, "device": device_name,
             })
 
 

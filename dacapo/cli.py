@@ -57,8 +57,23 @@ def cli(log_level: str) -> None:
     is_flag=True,
     help="Validate each checkpoint in a separate process while training continues.",
 )
-def train(run_name: str, no_validation: bool, background_validation: bool) -> None:
-    """Train a stored run, resuming from its latest checkpoint."""
+@click.option(
+    "--launch",
+    is_flag=True,
+    help="Start the training's data-parallel ranks through the compute context (Slurm/Bsub: "
+    "nodes x ranks_per_node; LocalTorch: torchrun, one rank per GPU) and wait for them.",
+)
+def train(run_name: str, no_validation: bool, background_validation: bool, launch: bool) -> None:
+    """Train a stored run, resuming from its latest checkpoint. Under torchrun (or srun/jsrun)
+    every process trains as one data-parallel rank."""
+    if launch:
+        from dacapo.train import launch as launch_fn
+
+        status = launch_fn(run_name, validate=not no_validation,
+                           background_validation=background_validation)
+        if status != 0:
+            raise click.ClickException(f"training ranks of {run_name} exited with status {status}")
+        return
     from dacapo.train import train as train_fn
 
     train_fn(run_name, validate=not no_validation, background_validation=background_validation)

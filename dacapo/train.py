@@ -4,6 +4,13 @@ The loop resumes from the latest checkpoint (model, optimizer, scheduler, RNG), 
 stats and a checkpoint every ``validation_interval`` iterations (stats first, so a kill between the
 two only leaves stats that the resume rolls back), writes snapshots every ``snapshot_interval`` and
 stops with a clear error on a non-finite loss, keeping the last good checkpoint.
+
+Under ``torchrun`` (or ``srun``/``jsrun``, see ``dacapo.distributed``) every rank runs this loop on
+its own data pipeline (seeded per rank) with the model wrapped in ``DistributedDataParallel``:
+gradients are averaged over the ranks, so N ranks of ``batch_size`` b train like one process with
+a batch of N × b at the same learning rate. Rank 0 alone takes the run lock, writes checkpoints,
+stats, TensorBoard events and snapshots, and validates; every rank resumes from the checkpoint
+rank 0 names.
 """
 
 from __future__ import annotations
@@ -28,6 +35,57 @@ def train(run_name: str, validate: bool = True, background_validation: bool = Fa
     train_run(Run(run_config), validate=validate, background_validation=background_validation)
 
 
+def launch(run_name: str, validate: bool = True, background_validation: bool = False,
+           compute_context=None) -> int:
+    """Start the ranks of a data-parallel training of ``run_name`` through the compute context
+    (``Slurm``/``Bsub``: one job of ``nodes`` × ``ranks_per_node`` ranks; ``LocalTorch``:
+    ``torchrun`` with one rank per GPU), wait for them and return the exit status."""
+    import sys
+    from pathlib import Path
+
+    from dacapo.compute_context import resolve
+    from dacapo.config import validate_name
+    from dacapo.options import Options
+
+    validate_name(run_name, "run")
+    context = resolve(compute_context)
+    level = logging.getLevelName(logging.getLogger().getEffectiveLevel())
+    level = level if level in ("DEBUG", "INFO", "WARNING", "ERROR") else "WARNING"
+    command = [sys.executable, "-m", "dacapo.cli", "--log-level", level, "train", "-r", run_name]
+    if not validate:
+        command.append("--no-validation")
+    if background_validation:
+        command.append("--background-validation")
+    logs = Path(Options.instance().runs_base_dir) / run_name / "train-logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    wrapped = context.train_command(command, job_name=f"dacapo-train-{run_name}"[:64],
+                                    log_prefix=str(logs / "train"))
+    logger.info("starting the ranks of %s: %s", run_name, context.shell_join(wrapped))
+    return context.execute(wrapped, wrapped=True)
+
+
+def train_step(model, optimizer, scaler, loss_fn, raw, target, weight, device, ranks=None,
+               amp: bool = True):
+    """One optimisation step of ``model`` (DDP-wrapped for several ranks) on one batch; returns
+    the prediction and the loss averaged over the ranks. Nothing is updated when that loss is
+    not finite (every rank sees the same value and stops alike). ``amp``: mixed precision on
+    CUDA (see ``torch_utils.autocast``)."""
+    from dacapo.distributed import RankContext, mean_over_ranks
+    from dacapo.utils.torch_utils import autocast
+
+    ranks = ranks or RankContext()
+    optimizer.zero_grad(set_to_none=True)
+    with autocast(device, enabled=amp):  # mixed precision on CUDA, nothing elsewhere
+        prediction = model(raw)
+    loss = loss_fn.compute(prediction.float(), target, weight)
+    loss_value = mean_over_ranks(float(loss.item()), ranks, device)
+    if math.isfinite(loss_value):
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+    return prediction, loss_value
+
+
 def train_run(
     run,
     validate: bool = True,
@@ -36,10 +94,28 @@ def train_run(
 ) -> None:
     """Train ``run`` up to ``run.train_until`` iterations. With ``background_validation`` each
     checkpoint is validated by a ``dacapo validate`` subprocess while training goes on (at most
-    one at a time; the last is awaited before returning)."""
-    import torch
+    one at a time; the last is awaited before returning). Under a multi-rank launcher, trains
+    as one rank of several (see the module docstring)."""
+    from dacapo import distributed
+
+    ranks = distributed.rank_context()
+    device = distributed.rank_device(ranks, device)
+    distributed.init_process_group(ranks, device)
+    if ranks.distributed:
+        logger.info("run %s: rank %d of %d (%s) on %s", run.name, ranks.rank, ranks.world_size,
+                    ranks.launcher, device)
+    try:
+        _train_ranks(run, validate, device, background_validation, ranks)
+    finally:
+        distributed.destroy_process_group()
+
+
+def _train_ranks(run, validate, device, background_validation, ranks) -> None:
+    import contextlib
+
     from tqdm import tqdm
 
+    from dacapo import distributed
     from dacapo.experiments import run_state
     from dacapo.experiments.training_iteration_stats import TrainingIterationStats
     from dacapo.store.create_store import (
@@ -51,9 +127,7 @@ def train_run(
     from dacapo.utils.faults import fault_point
     from dacapo.utils.run_lock import run_lock
     from dacapo.utils.torch_utils import (
-        autocast,
         configure_device,
-        default_device,
         grad_scaler,
         memory_format,
         place_model,
@@ -64,24 +138,37 @@ def train_run(
     weights_store = create_weights_store()
     array_store = create_array_store()
 
-    with run_lock(run.name):
-        run.training_stats = stats_store.retrieve_training_stats(run.name)
-        latest = weights_store.retrieve_latest_verified(run.name)
-        if latest is not None:
-            if validate:  # before the restore, which sets the RNG states and the model back
-                _validate_missed(run, weights_store, stats_store, int(latest["iteration"]), device)
-            trained_until = run_state.restore(run, latest)
+    main = ranks.is_main
+    with run_lock(run.name) if main else contextlib.nullcontext():
+        scaler = grad_scaler(device)  # enabled only for fp16 autocast
+        latest = refusal = None
+        if main:
+            run.training_stats = stats_store.retrieve_training_stats(run.name)
+            latest = weights_store.retrieve_latest_verified(run.name)
+            if latest is None and weights_store.iterations(run.name):
+                # never retrain over checkpoints, damaged or not
+                refusal = (
+                    f"run {run.name}: none of its checkpoints reads back whole (newest: "
+                    f"{weights_store.describe(run.name, weights_store.iterations(run.name)[-1])}); "
+                    "restore them from a copy, or delete them to train from the start"
+                )
+        # every rank resumes from the checkpoint rank 0 verified (or stops with it)
+        resume_from, refusal = distributed.broadcast_from_main(
+            (None if latest is None else int(latest["iteration"]), refusal), ranks
+        )
+        if refusal is not None:
+            raise TrainingError(refusal)
+        if resume_from is not None:
+            if main and validate:  # before the restore, which sets the RNG states and the model back
+                _validate_missed(run, weights_store, stats_store, resume_from, device)
+            if latest is None:
+                latest = weights_store.retrieve_weights(run.name, resume_from)
+            trained_until = run_state.restore(run, latest, scaler=scaler)
             logger.info("resuming run %s from iteration %d", run.name, trained_until)
-        elif weights_store.iterations(run.name):  # never retrain over checkpoints, damaged or not
-            raise TrainingError(
-                f"run {run.name}: none of its checkpoints reads back whole (newest: "
-                f"{weights_store.describe(run.name, weights_store.iterations(run.name)[-1])}); "
-                "restore them from a copy, or delete them to train from the start"
-            )
         else:
             trained_until = 0
             run.initialize_from_start()
-        if run.training_stats.trained_until() > trained_until:
+        if main and run.training_stats.trained_until() > trained_until:
             run.training_stats.delete_after(trained_until)
             stats_store.store_training_stats(run.name, run.training_stats)
 
@@ -89,15 +176,16 @@ def train_run(
             logger.info("run %s already trained for %d iterations", run.name, trained_until)
             return
 
-        device = default_device(device)
         configure_device(device)  # TF32 and cuDNN autotuning on CUDA
-        scaler = grad_scaler(device)  # enabled only for fp16 autocast
         place_model(run.model, device)
+        model = distributed.wrap_model(run.model, ranks, device)
         fmt = memory_format(run.model)
         _move_optimizer(run.optimizer, device)
 
         trainer = run.trainer
-        trainer.build_batch_provider(run.datasplit.train, run.model, run.task, seed=run.seed)
+        trainer.build_batch_provider(
+            run.datasplit.train, run.model, run.task, seed=distributed.rank_seed(run.seed, ranks.rank)
+        )
         snapshot_interval = getattr(trainer.config, "snapshot_interval", None)
         loss_fn = run.task.loss
 
@@ -106,10 +194,12 @@ def train_run(
 
         def checkpoint(iteration: int) -> None:
             stats_store.store_training_stats(run.name, run.training_stats)
-            weights_store.store_weights(run.name, iteration, run_state.capture(run, iteration))
+            weights_store.store_weights(
+                run.name, iteration, run_state.capture(run, iteration, scaler=scaler)
+            )
             board.flush()
 
-        validator = _BackgroundValidator(run.name) if background_validation else None
+        validator = _BackgroundValidator(run.name) if background_validation and main else None
 
         with trainer, board, tqdm(
             total=run.train_until,
@@ -117,6 +207,7 @@ def train_run(
             desc=f"train {run.name}",
             unit="it",
             dynamic_ncols=True,
+            disable=not main,
         ) as progress:
             for iteration in range(trained_until, run.train_until):
                 start = time.perf_counter()
@@ -127,20 +218,15 @@ def train_run(
                 raw = to_tensor(batch["raw"], device, fmt)
                 target = to_tensor(batch["target"], device, fmt)
                 weight = to_tensor(batch["weight"], device, fmt)
-                run.optimizer.zero_grad(set_to_none=True)
-                with autocast(device):  # mixed precision on CUDA, nothing elsewhere
-                    prediction = run.model(raw)
-                loss = loss_fn.compute(prediction.float(), target, weight)
-                loss_value = float(loss.item())
+                prediction, loss_value = train_step(
+                    model, run.optimizer, scaler, loss_fn, raw, target, weight, device, ranks
+                )
                 if not math.isfinite(loss_value):
                     raise TrainingError(
                         f"run {run.name}: loss is {loss_value} at iteration {iteration}; stopped. "
                         f"Last good checkpoint: {weights_store.latest_iteration(run.name)}. "
                         "Lower the learning rate or check the data for NaNs."
                     )
-                scaler.scale(loss).backward()
-                scaler.step(run.optimizer)
-                scaler.update()
                 if run.scheduler is not None:
                     run.scheduler.step()
 
@@ -151,9 +237,13 @@ def train_run(
                     learning_rate=run.optimizer.param_groups[0]["lr"],
                     data_time=data_time,
                 )
+                progress.set_postfix(loss=f"{loss_value:.4g}", data=f"{data_time:.2f}s")
+                progress.update(1)
+                done = iteration + 1
+                if not main:  # rank 0 alone records, snapshots, checkpoints and validates
+                    continue
                 run.training_stats.add_iteration_stats(iteration_stats)
                 board.training(iteration_stats)
-                done = iteration + 1
                 if snapshot_interval and done % snapshot_interval == 0:
                     prediction_data = prediction.detach().float().cpu().numpy()
                     trainer.write_snapshot(
@@ -167,8 +257,6 @@ def train_run(
                         {"raw": batch["raw"], "target": batch["target"], "prediction": prediction_data},
                         spatial_dims,
                     )
-                progress.set_postfix(loss=f"{loss_value:.4g}", data=f"{data_time:.2f}s")
-                progress.update(1)
 
                 if done % run.validation_interval == 0 or done == run.train_until:
                     checkpoint(done)

@@ -208,6 +208,9 @@ class _LocalWorker:
         worker_id = _worker_id_from_env()
         device = None
         if self.task.uses_torch:  # (importing torch costs seconds: only where it is used)
+            # one GPU per worker process, chosen before CUDA starts in it
+            pinned = self.compute_context.worker_environment(worker_id, os.environ)
+            os.environ.update({k: v for k, v in pinned.items() if os.environ.get(k) != v})
             device = (
                 self.compute_context.worker_device(worker_id)
                 if hasattr(self.compute_context, "worker_device")
@@ -248,7 +251,7 @@ class _CommandWorker:
             command += ["--device", str(self.compute_context.device)]
         Path(self.log_dir).mkdir(parents=True, exist_ok=True)
         log_prefix = str(Path(self.log_dir) / f"{self.task_id}-worker{worker_id}")
-        env = dict(os.environ)
+        env = self.compute_context.worker_environment(worker_id, os.environ)
         if self.python_path:  # the job imports the user's modules as this process does
             env["PYTHONPATH"] = os.pathsep.join(
                 self.python_path + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]

@@ -6,7 +6,12 @@ from typing import Optional, Sequence
 
 import attrs
 
-from .compute_context import ClusterContext
+from .compute_context import (
+    ClusterContext,
+    gpus_per_node_field,
+    nodes_field,
+    ranks_per_node_field,
+)
 
 
 def _str_list(value) -> list:
@@ -36,18 +41,42 @@ class Bsub(ClusterContext):
     wait: bool = attrs.field(default=True, converter=bool, metadata={"help_text": "bsub -K: wait for the job"})
     extra_args: list = attrs.field(factory=list, converter=_str_list, metadata={"help_text": "more bsub arguments"})
     host: Optional[str] = attrs.field(default=None, metadata={"help_text": "scheduler address workers connect to"})
+    nodes: int = nodes_field()
+    gpus_per_node: int = gpus_per_node_field()
+    ranks_per_node: Optional[int] = ranks_per_node_field()
+    rank_launcher: list = attrs.field(
+        factory=lambda: ["mpirun"], converter=_str_list,
+        metadata={"help_text": "starts one process per slot of a training job; may use {ranks}, "
+                               "{ranks_per_node}, {nodes}, {num_cpus}, e.g. 'jsrun -n {ranks} -a 1 -g 1'"},
+    )
 
     def wrap_command(self, command: Sequence[str], *, job_name: Optional[str] = None,
                      log_prefix: Optional[str] = None) -> list[str]:
+        wrapped = self._submit(job_name, log_prefix, ["-n", str(self.num_cpus)], self.num_gpus)
+        return wrapped + list(self.extra_args) + [str(c) for c in command]
+
+    def train_command(self, command: Sequence[str], *, job_name: Optional[str] = None,
+                      log_prefix: Optional[str] = None) -> list[str]:
+        """One LSF job of ``nodes`` × ``ranks`` slots (``-n``, ``-R span[ptile=ranks]``,
+        ``-gpu num=gpus_per_node``) whose ``rank_launcher`` (default ``mpirun``, which starts one
+        process per slot) runs ``command`` on every rank."""
+        slots = ["-n", str(self.nodes * self.ranks), "-R", f"span[ptile={self.ranks}]"]
+        wrapped = self._submit(job_name, log_prefix, slots, self.gpus_per_node)
+        sizes = {"ranks": self.nodes * self.ranks, "ranks_per_node": self.ranks,
+                 "nodes": self.nodes, "num_cpus": self.num_cpus}
+        launcher = [part.format(**sizes) for part in self.rank_launcher]
+        return wrapped + list(self.extra_args) + launcher + [str(c) for c in command]
+
+    def _submit(self, job_name, log_prefix, slots: list, gpus: int) -> list[str]:
         wrapped = ["bsub"]
         if self.wait:
             wrapped.append("-K")
-        wrapped += ["-q", self.queue, "-n", str(self.num_cpus)]
-        if self.num_gpus > 0:
-            wrapped += ["-gpu", f"num={self.num_gpus}"]
+        wrapped += ["-q", self.queue, *slots]
+        if gpus > 0:
+            wrapped += ["-gpu", f"num={gpus}"]
         wrapped += ["-J", job_name or self.job_name]
         if log_prefix is not None:
             wrapped += ["-o", f"{log_prefix}.%J.out", "-e", f"{log_prefix}.%J.err"]
         if self.billing is not None:
             wrapped += ["-P", str(self.billing)]
-        return wrapped + list(self.extra_args) + [str(c) for c in command]
+        return wrapped

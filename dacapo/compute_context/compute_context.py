@@ -59,6 +59,11 @@ class ComputeContext:
         """torch intra-op threads per worker."""
         return max(1, available_cpus() // max(1, num_workers))
 
+    def worker_environment(self, worker_id: int, env: Mapping[str, str]) -> dict:
+        """The environment of worker ``worker_id`` given the submitting ``env`` (which GPU it
+        sees)."""
+        return dict(env)
+
     def wrap_command(self, command: Sequence[str], *, job_name: Optional[str] = None,
                      log_prefix: Optional[str] = None) -> list[str]:
         """The command line that runs ``command`` (a list of arguments) in this context."""
@@ -71,23 +76,65 @@ class ComputeContext:
     _wrap_command = command
 
     def execute(self, command: Sequence[str], env: Optional[Mapping[str, str]] = None,
-                **kwargs) -> int:
-        """Run ``command`` wrapped for this context, wait for it, return its exit status.
-        ``env`` (default: this process's environment) gets the DaCapo options added."""
+                wrapped: bool = False, **kwargs) -> int:
+        """Run ``command`` wrapped for this context (as it is when ``wrapped``), wait for it,
+        return its exit status. ``env`` (default: this process's environment) gets the DaCapo
+        options added."""
         from dacapo.options import Options
 
         full_env = dict(os.environ if env is None else env)
         full_env.update(Options.export_environment())
-        return subprocess.run(self.wrap_command(command, **kwargs), env=full_env).returncode
+        if not wrapped:
+            command = self.wrap_command(command, **kwargs)
+        return subprocess.run([str(c) for c in command], env=full_env).returncode
+
+    def train_command(self, command: Sequence[str], *, job_name: Optional[str] = None,
+                      log_prefix: Optional[str] = None) -> list[str]:
+        """The command line that starts the ranks of one data-parallel training, each running
+        ``command`` (``python -m dacapo.cli train -r RUN``); see ``dacapo.distributed``."""
+        raise NotImplementedError(f"{type(self).__name__} cannot launch training ranks")
 
     @staticmethod
     def shell_join(command: Sequence[str]) -> str:
         return shlex.join([str(c) for c in command])
 
 
+def _positive(instance, attribute, value) -> None:
+    if value is not None and value < 1:
+        raise ValueError(f"{type(instance).__name__}: {attribute.name} must be >= 1, got {value!r}")
+
+
+def _optional_int(value):
+    return None if value is None else int(value)
+
+
+def nodes_field():
+    return attrs.field(default=1, converter=int, validator=_positive,
+                       metadata={"help_text": "nodes of a data-parallel training job"})
+
+
+def gpus_per_node_field():
+    return attrs.field(default=0, converter=int,
+                       metadata={"help_text": "GPUs per node of a training job (one rank each)"})
+
+
+def ranks_per_node_field():
+    return attrs.field(
+        default=None, converter=_optional_int, validator=_positive,
+        metadata={"help_text": "training ranks per node; default: gpus_per_node, or 1 on CPU"},
+    )
+
+
 class ClusterContext(ComputeContext):
     """Shared by the cluster schedulers (``Bsub``, ``Slurm``): attrs subclasses with ``num_gpus``,
-    ``num_cpus`` and ``host`` fields; every worker is its own job."""
+    ``num_cpus`` and ``host`` fields; every worker is its own job. A data-parallel training is
+    one job of ``nodes`` × ``ranks`` (fields ``nodes``, ``gpus_per_node``, ``ranks_per_node``),
+    each rank with ``num_cpus`` CPUs and one GPU."""
+
+    @property
+    def ranks(self) -> int:
+        """Training ranks per node."""
+        return self.ranks_per_node or max(1, self.gpus_per_node)
 
     @property
     def device(self):
@@ -101,3 +148,11 @@ class ClusterContext(ComputeContext):
 
     def num_threads(self, num_workers: int) -> int:
         return max(1, self.num_cpus)
+
+    def worker_environment(self, worker_id: int, env: Mapping[str, str]) -> dict:
+        """``env`` without the submitter's ``CUDA_VISIBLE_DEVICES``: a GPU job sees the GPUs
+        the scheduler gave it (SLURM and LSF set the variable per job), not the submitter's."""
+        env = dict(env)
+        if self.num_gpus > 0:
+            env.pop("CUDA_VISIBLE_DEVICES", None)
+        return env

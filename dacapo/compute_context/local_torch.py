@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Mapping, Optional
 
 import attrs
 
@@ -27,7 +27,7 @@ class LocalTorch(ComputeContext):
     that builds the model once and keeps it while it takes blocks. Without ``oversubscribe``
     the number of workers is capped at the number of GPUs (cuda) or CPU cores (cpu); CPU
     workers share the cores (``torch.set_num_threads(cores // workers)``) and CUDA workers are
-    spread over the GPUs round-robin."""
+    pinned one per GPU, round-robin (``CUDA_VISIBLE_DEVICES`` of each worker process)."""
 
     _device: Optional[str] = attrs.field(
         default=None, converter=_device_name, alias="device",
@@ -73,11 +73,38 @@ class LocalTorch(ComputeContext):
         """Whether blocks are processed in this process (no workers)."""
         return not self.distribute_workers and self.max_workers(num_workers) == 1
 
-    def worker_device(self, worker_id: int):
-        """The device of worker ``worker_id``: GPUs are used round-robin."""
-        import torch
+    def train_command(self, command, *, job_name=None, log_prefix=None) -> list[str]:
+        """``torchrun --standalone --nproc-per-node=N COMMAND`` with one rank per visible GPU
+        (one rank on CPU or a given ``cuda:N``; start ``torchrun`` yourself for more CPU ranks).
+        ``command`` starts with ``python -m MODULE``."""
+        import sys
 
+        ranks = self._num_devices() if self.device.type == "cuda" else 1
+        command = [str(c) for c in command]
+        if command[1:2] == ["-m"]:
+            command = command[1:]
+        return [sys.executable, "-m", "torch.distributed.run", "--standalone",
+                f"--nproc-per-node={ranks}", *command]
+
+    def worker_environment(self, worker_id: int, env: Mapping[str, str]) -> dict:
+        """``env`` with worker ``worker_id`` pinned to one GPU, round-robin over
+        ``CUDA_VISIBLE_DEVICES`` (or all GPUs) when the device is ``cuda`` without an index: the
+        worker sees that GPU alone, as ``cuda:0``."""
+        env = dict(env)
         device = self.device
-        if device.type == "cuda" and device.index is None and torch.cuda.device_count() > 1:
-            return torch.device("cuda", worker_id % torch.cuda.device_count())
-        return device
+        if device.type != "cuda" or device.index is not None:
+            return env
+        if env.get("CUDA_VISIBLE_DEVICES") is not None:
+            gpus = [gpu for gpu in env["CUDA_VISIBLE_DEVICES"].split(",") if gpu.strip()]
+        else:
+            import torch
+
+            gpus = [str(i) for i in range(torch.cuda.device_count())]
+        if len(gpus) > 1:
+            env["CUDA_VISIBLE_DEVICES"] = gpus[worker_id % len(gpus)]
+        return env
+
+    def worker_device(self, worker_id: int):
+        """The device of worker ``worker_id``: this context's (a ``cuda`` worker sees only the
+        GPU ``worker_environment`` pinned it to)."""
+        return self.device

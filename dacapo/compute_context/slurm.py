@@ -7,7 +7,12 @@ from typing import Optional, Sequence
 import attrs
 
 from .bsub import _str_list
-from .compute_context import ClusterContext
+from .compute_context import (
+    ClusterContext,
+    gpus_per_node_field,
+    nodes_field,
+    ranks_per_node_field,
+)
 
 _LAUNCHERS = ("sbatch", "srun")
 
@@ -23,7 +28,10 @@ class Slurm(ClusterContext):
     job the submitting environment: daisy's ``DAISY_CONTEXT`` (the scheduler's address, so the
     worker connects back) and the DaCapo options (``Options.export_environment()``). The
     scheduler listens on every interface and tells workers this host's address; set ``host``
-    when compute nodes must use another one (``"127.0.0.1"`` for a single-node cluster)."""
+    when compute nodes must use another one (``"127.0.0.1"`` for a single-node cluster).
+
+    ``train_command`` starts a data-parallel training as one job of ``nodes`` ×
+    ``ranks_per_node`` tasks (default: one per GPU of ``gpus_per_node``)."""
 
     partition: Optional[str] = attrs.field(default=None, metadata={"help_text": "partition (-p)"})
     num_gpus: int = attrs.field(default=0, converter=int, metadata={"help_text": "GPUs per worker (--gres=gpu:N)"})
@@ -41,14 +49,24 @@ class Slurm(ClusterContext):
     )
     extra_args: list = attrs.field(factory=list, converter=_str_list, metadata={"help_text": "more sbatch/srun arguments"})
     host: Optional[str] = attrs.field(default=None, metadata={"help_text": "scheduler address workers connect to"})
+    nodes: int = nodes_field()
+    gpus_per_node: int = gpus_per_node_field()
+    ranks_per_node: Optional[int] = ranks_per_node_field()
 
-    def resource_args(self, job_name: Optional[str] = None, log_prefix: Optional[str] = None) -> list[str]:
+    def resource_args(self, job_name: Optional[str] = None, log_prefix: Optional[str] = None,
+                      training: bool = False) -> list[str]:
         args = [f"--job-name={job_name or self.job_name}"]
         if self.partition:
             args.append(f"--partition={self.partition}")
-        args += ["--ntasks=1", f"--cpus-per-task={self.num_cpus}"]
-        if self.num_gpus > 0:
-            args.append(f"--gres=gpu:{self.num_gpus}")
+        if training:
+            args += [f"--nodes={self.nodes}", f"--ntasks-per-node={self.ranks}",
+                     f"--cpus-per-task={self.num_cpus}"]
+            if self.gpus_per_node > 0:
+                args.append(f"--gpus-per-node={self.gpus_per_node}")
+        else:
+            args += ["--ntasks=1", f"--cpus-per-task={self.num_cpus}"]
+            if self.num_gpus > 0:
+                args.append(f"--gres=gpu:{self.num_gpus}")
         for flag, value in (("mem", self.mem), ("time", self.time), ("account", self.account),
                             ("qos", self.qos), ("constraint", self.constraint)):
             if value:
@@ -64,4 +82,16 @@ class Slurm(ClusterContext):
         resources = self.resource_args(job_name, log_prefix)
         if self.launcher == "srun":
             return ["srun", *resources, *command]
+        return ["sbatch", "--wait", "--parsable", *resources, "--wrap", self.shell_join(command)]
+
+    def train_command(self, command: Sequence[str], *, job_name: Optional[str] = None,
+                      log_prefix: Optional[str] = None) -> list[str]:
+        """``nodes`` × ``ranks`` SLURM tasks running ``command``: ``sbatch --wait ... --nodes=N
+        --ntasks-per-node=R [--gpus-per-node=G] --wrap 'srun --kill-on-bad-exit=1 COMMAND'``
+        (or ``srun`` with the same resources inside an allocation). A rank that dies ends the
+        others; the next start resumes from the last checkpoint."""
+        command = ["srun", "--kill-on-bad-exit=1", *[str(c) for c in command]]
+        resources = self.resource_args(job_name, log_prefix, training=True)
+        if self.launcher == "srun":
+            return [command[0], *resources, *command[1:]]
         return ["sbatch", "--wait", "--parsable", *resources, "--wrap", self.shell_join(command)]

@@ -1,5 +1,5 @@
-"""What a checkpoint holds: model, optimizer, scheduler and RNG states, so that a resumed run
-continues exactly where it stopped."""
+"""What a checkpoint holds: model, optimizer, scheduler, mixed-precision ``GradScaler`` (when
+enabled) and RNG states, so that a resumed run continues exactly where it stopped."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 
-def capture(run: Any, iteration: int) -> dict:
+def capture(run: Any, iteration: int, scaler: Any = None) -> dict:
     return {
         "iteration": iteration,
         "model": run.model.state_dict(),
@@ -22,12 +22,15 @@ def capture(run: Any, iteration: int) -> dict:
             "numpy": np.random.get_state(),
             "python": random.getstate(),
         },
+        "scaler": scaler.state_dict() if scaler is not None and scaler.is_enabled() else None,
     }
 
 
-def restore(run: Any, state: dict) -> int:
-    """Load ``state`` into ``run``; returns the checkpoint's iteration."""
+def restore(run: Any, state: dict, scaler: Any = None) -> int:
+    """Load ``state`` into ``run`` (and ``scaler``); returns the checkpoint's iteration."""
     run.model.load_state_dict(state["model"])
+    if scaler is not None and scaler.is_enabled() and state.get("scaler"):
+        scaler.load_state_dict(state["scaler"])
     run.optimizer.load_state_dict(state["optimizer"])
     if run.scheduler is not None and state.get("scheduler") is not None:
         run.scheduler.load_state_dict(state["scheduler"])

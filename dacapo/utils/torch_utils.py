@@ -75,13 +75,13 @@ def autocast_dtype(device):
     return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
 
 
-def autocast(device):
+def autocast(device, enabled: bool = True):
     """Context manager running the enclosed forward pass in mixed precision on CUDA (a no-op
-    elsewhere). Compute losses on ``prediction.float()`` outside it."""
+    elsewhere, or when not ``enabled``). Compute losses on ``prediction.float()`` outside it."""
     import torch
 
     dtype = autocast_dtype(device)
-    if dtype is None:
+    if dtype is None or not enabled:
         return contextlib.nullcontext()
     return torch.autocast(device_type="cuda", dtype=dtype)
 
