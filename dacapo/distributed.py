@@ -101,8 +101,8 @@ def rank_device(context: RankContext, device: Optional[str] = None):
         if count == 0:
             raise DistributedError("CUDA training ranks but no GPU is visible")
         device = torch.device("cuda", context.local_rank % count)
-    if device.type == "cuda":
-        torch.cuda.set_device(device)
+    if device.type == "cuda" and device.index is not None:
+        torch.cuda.set_device(device)  # a bare "cuda" (one process, current GPU) has no index
     return device
 
 
