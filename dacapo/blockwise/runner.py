@@ -274,21 +274,64 @@ def run_tasks(
 ) -> RunSummary:
     """Run ``tasks`` (and their upstream tasks) blockwise; raises ``BlockwiseError`` unless
     every block succeeded. Blocks completed by an earlier run of the same job are skipped when
-    ``resume`` (the default)."""
-    import daisy
+    ``resume`` (the default).
 
-    from dacapo.compute_context import LocalTorch, resolve
-
+    Before anything is cleared, each output is locked for this job and checked (``ownership``):
+    another job writing it, an output overlapping an input, data DaCapo did not write, or a
+    different job's output without the task's ``overwrite`` raise a one-line error."""
     start = time.perf_counter()
     if isinstance(tasks, BlockwiseTask):
         tasks = [tasks]
     tasks = all_tasks(tasks)
+    cache: dict = {}
+    with _claim_outputs(tasks, cache):
+        return _run(tasks, num_workers, compute_context, run_id, resume, progress, start, cache)
+
+
+def _claim_outputs(tasks: Sequence[BlockwiseTask], cache: dict):
+    """Lock the outputs of ``tasks`` (their bookkeeping directories when none creates an
+    output) and check that the job may write them; a context manager holding the locks."""
+    import contextlib
+
+    from .bookkeeping import Bookkeeping
+    from .ownership import array_path, check_output, locked, stored_path
+
+    outputs = [(task, output) for task in tasks for output in task.outputs()]
+    guarded = {
+        Bookkeeping.for_array(o.container, o.dataset).directory: array_path(o) for _, o in outputs
+    }
+    if not outputs:
+        guarded = {t.bookkeeping.directory: t.bookkeeping.directory for t in tasks
+                   if t.bookkeeping is not None}
+    stack = contextlib.ExitStack()
+    stack.enter_context(locked(guarded, guarded))
+    try:
+        written = {stored_path(o) for _, o in outputs}  # (read by downstream tasks)
+        inputs = [s for task in tasks for s in task.inputs() if stored_path(s) not in written]
+        for task, output in outputs:
+            same_job = task.bookkeeping is not None and task.bookkeeping.matches(
+                fingerprint_of(task, cache)
+            )
+            check_output(output, inputs, same_job=same_job, overwrite=task.overwrite)
+            if same_job:
+                task.overwrite = True  # its own output: the job that wrote it may replace it
+    except BaseException:
+        stack.close()
+        raise
+    return stack
+
+
+def _run(tasks, num_workers, compute_context, run_id, resume, progress, start,
+         cache: dict) -> RunSummary:
+    import daisy
+
+    from dacapo.compute_context import LocalTorch, resolve
+
     context = resolve(compute_context)
     run_id = run_id or new_run_id()
     workers = context.max_workers(num_workers)
     in_process = isinstance(context, LocalTorch) and context.in_process(num_workers)
 
-    cache: dict = {}
     skip_masks = {}
     reset: set[str] = set()  # tasks whose earlier results are gone: downstream ones redo theirs
     for task in tasks:
