@@ -290,11 +290,12 @@ def run_tasks(
 
 def _claim_outputs(tasks: Sequence[BlockwiseTask], cache: dict):
     """Lock the outputs of ``tasks`` (their bookkeeping directories when none creates an
-    output) and check that the job may write them; a context manager holding the locks."""
+    output) and check that the job may write them; a context manager holding the locks.
+    (Checked once before locking too, so that a refused output gets no lock file.)"""
     import contextlib
 
     from .bookkeeping import Bookkeeping
-    from .ownership import array_path, check_output, locked, stored_path
+    from .ownership import array_path, locked
 
     outputs = [(task, output) for task in tasks for output in task.outputs()]
     guarded = {
@@ -303,22 +304,31 @@ def _claim_outputs(tasks: Sequence[BlockwiseTask], cache: dict):
     if not outputs:
         guarded = {t.bookkeeping.directory: t.bookkeeping.directory for t in tasks
                    if t.bookkeeping is not None}
+    _check_outputs(tasks, outputs, cache)
     stack = contextlib.ExitStack()
     stack.enter_context(locked(guarded, guarded))
     try:
-        written = {stored_path(o) for _, o in outputs}  # (read by downstream tasks)
-        inputs = [s for task in tasks for s in task.inputs() if stored_path(s) not in written]
-        for task, output in outputs:
-            same_job = task.bookkeeping is not None and task.bookkeeping.matches(
-                fingerprint_of(task, cache)
-            )
-            check_output(output, inputs, same_job=same_job, overwrite=task.overwrite)
-            if same_job:
-                task.overwrite = True  # its own output: the job that wrote it may replace it
+        _check_outputs(tasks, outputs, cache)
     except BaseException:
         stack.close()
         raise
     return stack
+
+
+def _check_outputs(tasks, outputs, cache: dict) -> None:
+    from .ownership import check_output, stored_path
+
+    inputs = []
+    for task in tasks:  # what it reads, less what its upstream tasks write for it
+        upstream = {stored_path(o) for u in all_tasks(task.upstream_tasks) for o in u.outputs()}
+        inputs += [s for s in task.inputs() if stored_path(s) not in upstream]
+    for task, output in outputs:
+        same_job = task.bookkeeping is not None and task.bookkeeping.matches(
+            fingerprint_of(task, cache)
+        )
+        check_output(output, inputs, same_job=same_job, overwrite=task.overwrite)
+        if same_job:
+            task.overwrite = True  # its own output: the job that wrote it may replace it
 
 
 def _run(tasks, num_workers, compute_context, run_id, resume, progress, start,
