@@ -150,7 +150,7 @@ def prepare_output(
 
     from dacapo.utils.arrays import create_array
 
-    from .ownership import new_owner, require_owned
+    from .ownership import check_output, new_owner
 
     dims = roi.dims
     block_voxels = tuple(int(b) // int(v) for b, v in zip(block_shape, voxel_size))
@@ -160,8 +160,8 @@ def prepare_output(
         shape = (num_channels,) + shape
         chunks = (num_channels,) + chunks
     reused = False
-    if array_exists(identifier) or array_path(identifier).exists():
-        require_owned(identifier)
+    check_output(identifier, (), same_job=True, overwrite=True)  # nothing foreign is touched
+    if array_exists(identifier):
         array = open_ds(str(array_path(identifier)), mode="r")
         problem = _compatible(array, roi, voxel_size, shape, dtype, chunks)
         if problem is None and resume:

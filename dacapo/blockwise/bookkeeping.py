@@ -9,8 +9,8 @@ For an output array ``<container>/<dataset>`` the bookkeeping lives in
   written atomically after the block's output is written: ``{"run": RUN_ID, "worker": ...,
   "time": ...}``. ``RUN_ID`` names the run (invocation) that computed the block, so one can
   tell which blocks a rerun computed.
-- ``owner.json`` and ``lock``: who created the output array and which job writes it now
-  (see ``ownership``); a new job keeps them.
+- ``owner.json``, ``lock`` and ``workers.lock``: who created the output array, which job
+  writes it now and which worker processes (see ``ownership``); a new job keeps them.
 - ``blocks/``: per-block side data (fragment ids and merges of ``segment_blockwise``),
   ``lut.npz`` (its relabelling), ``workers/`` (worker specs) and ``logs/``.
 
@@ -36,8 +36,9 @@ from dacapo.utils.faults import fault_point
 BOOKKEEPING_DIR = ".blockwise"
 OWNER_FILE = "owner.json"
 LOCK_FILE = "lock"
-#: What ``clear`` keeps: the output's owner record and lock (``ownership``).
-KEPT = (OWNER_FILE, LOCK_FILE)
+WORKERS_LOCK_FILE = "workers.lock"
+#: What ``clear`` keeps: the output's owner record and locks (``ownership``).
+KEPT = (OWNER_FILE, LOCK_FILE, WORKERS_LOCK_FILE)
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

@@ -11,7 +11,10 @@ output is resumed by the job that wrote it, and replaced by a different job only
 Locks: the submitting process (the daisy scheduler) holds an exclusive ``flock`` on
 ``<bookkeeping>/lock`` of each output while the job runs, so a second job into the same output is
 refused at once. The kernel releases the lock when the holder dies (SIGKILL included), so a
-killed job never blocks the next one; the lock file only says who held it last.
+killed job never blocks the next one; the lock file only says who held it last. Worker processes
+(local or cluster jobs) hold a shared lock on their task's ``<bookkeeping>/workers.lock`` while
+they take blocks: the workers of a killed scheduler finish their current block before they
+notice, so a new job first waits (``ORPHAN_WAIT`` seconds at most) until no such worker is left.
 """
 
 from __future__ import annotations
@@ -27,9 +30,11 @@ import uuid
 from pathlib import Path
 from typing import Iterable, Optional
 
-from .bookkeeping import LOCK_FILE, OWNER_FILE, Bookkeeping, atomic_write_json
+from .bookkeeping import LOCK_FILE, OWNER_FILE, WORKERS_LOCK_FILE, Bookkeeping, atomic_write_json
 
 OWNER_ATTRIBUTE = "dacapo_owner"
+#: Seconds a new job waits for the workers of a killed job to finish their block and exit.
+ORPHAN_WAIT = 120.0
 
 #: Fingerprint entries that say which job wrote an output (in refusals).
 _JOB_KEYS = ("type", "run", "iteration", "parameters", "worker", "function")
@@ -118,7 +123,7 @@ def job_summary(fingerprint: dict) -> dict:
 
 def _describe_job(record: Optional[dict]) -> str:
     job = (record or {}).get("job") or {}
-    return ", ".join(f"{k} {v}" for k, v in job.items()) or "unknown job"
+    return ", ".join(f"{k} {job[k]}" for k in _JOB_KEYS if k in job) or "unknown job"
 
 
 # --- the checks -----------------------------------------------------------------------------------
@@ -213,3 +218,44 @@ def _lock(directory: Path, output):
         yield
     finally:
         os.close(fd)  # releases the lock
+
+
+def wait_for_orphan_workers(directories: Iterable[Path], timeout: Optional[float] = None) -> None:
+    """Wait until no worker process holds ``workers.lock`` of ``directories`` (workers of a
+    killed job still finishing a block); ``OutputBusy`` after ``timeout`` (``ORPHAN_WAIT``)."""
+    deadline = time.monotonic() + (ORPHAN_WAIT if timeout is None else timeout)
+    for directory in sorted(set(Path(d) for d in directories)):
+        path = Path(directory) / WORKERS_LOCK_FILE
+        if not path.exists():
+            continue
+        fd = os.open(path, os.O_RDWR)
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break  # (closing the file releases it)
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise OutputBusy(
+                            f"worker processes of an earlier, stopped job (bookkeeping "
+                            f"{directory}) are still writing blocks; wait until they exit "
+                            "(after their current block) or stop them, then run again"
+                        ) from None
+                    time.sleep(0.1)
+        finally:
+            os.close(fd)
+
+
+@contextlib.contextmanager
+def worker_lock(directory: Optional[Path]):
+    """Held by a worker process while it takes blocks of a task (see the module docstring)."""
+    if directory is None:
+        yield
+        return
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    fd = os.open(Path(directory) / WORKERS_LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(fd)

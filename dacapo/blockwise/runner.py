@@ -105,18 +105,21 @@ def worker_loop(task: BlockwiseTask, worker: WorkerContext) -> int:
         import torch
 
         torch.set_num_threads(int(worker.num_threads))
-    client = daisy.Client()
-    task.setup(worker)
-    count = 0
-    try:
-        while True:
-            with client.acquire_block() as block:
-                if block is None:
-                    break
-                _process(task, block, worker)
-                count += 1
-    finally:
-        task.teardown()
+    from .ownership import worker_lock
+
+    with worker_lock(None if task.bookkeeping is None else task.bookkeeping.directory):
+        client = daisy.Client()
+        task.setup(worker)
+        count = 0
+        try:
+            while True:
+                with client.acquire_block() as block:
+                    if block is None:
+                        break
+                    _process(task, block, worker)
+                    count += 1
+        finally:
+            task.teardown()
     return count
 
 
@@ -295,7 +298,7 @@ def _claim_outputs(tasks: Sequence[BlockwiseTask], cache: dict):
     import contextlib
 
     from .bookkeeping import Bookkeeping
-    from .ownership import array_path, locked
+    from .ownership import array_path, locked, wait_for_orphan_workers
 
     outputs = [(task, output) for task in tasks for output in task.outputs()]
     guarded = {
@@ -308,6 +311,7 @@ def _claim_outputs(tasks: Sequence[BlockwiseTask], cache: dict):
     stack = contextlib.ExitStack()
     stack.enter_context(locked(guarded, guarded))
     try:
+        wait_for_orphan_workers(t.bookkeeping.directory for t in tasks if t.bookkeeping is not None)
         _check_outputs(tasks, outputs, cache)
     except BaseException:
         stack.close()
