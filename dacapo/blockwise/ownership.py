@@ -128,10 +128,25 @@ def _describe_job(record: Optional[dict]) -> str:
 
 # --- the checks -----------------------------------------------------------------------------------
 def check_output(identifier, inputs: Iterable, *, same_job: bool, overwrite: bool) -> None:
-    """Raise ``OutputRefused`` unless a job may write ``identifier``: not overlapping any of
-    ``inputs`` (identifiers or paths), not inside an existing array, and, if something is
-    stored there already, a DaCapo-owned array of this job (or of another one with
-    ``overwrite``)."""
+    """Raise ``OutputRefused`` unless a job may write ``identifier``: ``check_placement``, and,
+    if something is stored there already, a DaCapo-owned array of this job (or of another one
+    with ``overwrite``)."""
+    check_placement(identifier, inputs)
+    path = array_path(identifier)
+    if not _occupied(path):
+        return
+    require_owned(identifier)
+    if not same_job and not overwrite:
+        raise OutputRefused(
+            f"output {path} holds the result of another DaCapo job "
+            f"({_describe_job(owner_record(identifier))}); pass overwrite (--overwrite) to "
+            "replace it, or choose another output path"
+        )
+
+
+def check_placement(identifier, inputs: Iterable) -> None:
+    """Raise ``OutputRefused`` if ``identifier`` is, lies inside or contains one of ``inputs``
+    (identifiers or paths), or lies inside an existing array."""
     path = array_path(identifier)
     real = _real(path)
     for source in inputs:
@@ -150,15 +165,6 @@ def check_output(identifier, inputs: Iterable, *, same_job: bool, overwrite: boo
             raise OutputRefused(
                 f"output {path} is inside the existing array {parent}: choose another output path"
             )
-    if not _occupied(path):
-        return
-    require_owned(identifier)
-    if not same_job and not overwrite:
-        raise OutputRefused(
-            f"output {path} holds the result of another DaCapo job "
-            f"({_describe_job(owner_record(identifier))}); pass overwrite (--overwrite) to "
-            "replace it, or choose another output path"
-        )
 
 
 def array_inputs(config) -> list[Path]:

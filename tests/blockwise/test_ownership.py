@@ -147,3 +147,15 @@ def test_a_new_job_waits_for_workers_of_a_killed_job(tmp_path):
         worker.send_signal(signal.SIGKILL)
         worker.wait()
     wait_for_orphan_workers([directory], timeout=0)
+
+
+def test_array_inputs_of_a_config_tree_guard_validation_outputs(tmp_path):
+    from dacapo.blockwise.ownership import array_inputs, check_placement
+    from dacapo.experiments.datasplits.datasets.arrays import IntensitiesArrayConfig, ZarrArrayConfig
+
+    raw = ZarrArrayConfig(name="raw", file_name=tmp_path / "runs.zarr", dataset="/inputs/raw")
+    config = IntensitiesArrayConfig(name="normalised", source_array_config=raw, min=0, max=255)
+    assert array_inputs(config) == [tmp_path / "runs.zarr" / "inputs/raw"]
+    with pytest.raises(OutputRefused, match="contains the input"):
+        check_placement(LocalArrayIdentifier(tmp_path / "runs.zarr", "inputs"), array_inputs([config]))
+    check_placement(LocalArrayIdentifier(tmp_path / "runs.zarr", "2/val/prediction"), array_inputs(config))
