@@ -3,6 +3,7 @@ replace, outputs overlapping inputs, and locks that a killed holder never leaves
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -24,6 +25,7 @@ from dacapo.blockwise.ownership import (
     check_output,
     is_owned,
     locked,
+    owner_record,
     wait_for_orphan_workers,
 )
 from dacapo.store.array_store import LocalArrayIdentifier
@@ -159,3 +161,44 @@ def test_array_inputs_of_a_config_tree_guard_validation_outputs(tmp_path):
     with pytest.raises(OutputRefused, match="contains the input"):
         check_placement(LocalArrayIdentifier(tmp_path / "runs.zarr", "inputs"), array_inputs([config]))
     check_placement(LocalArrayIdentifier(tmp_path / "runs.zarr", "2/val/prediction"), array_inputs(config))
+
+
+def _touch_block(block, **parameters):
+    """A worker writing nothing (the job's output array is what the test looks at)."""
+
+
+def test_run_and_segment_blockwise_refuse_inputs_foreign_arrays_and_other_jobs(tmp_path):
+    from dacapo.blockwise import run_blockwise, segment_blockwise
+    from dacapo.compute_context import LocalTorch
+    from dacapo.utils.synthetic import write_cells
+
+    data = write_cells(tmp_path / "data.zarr", (16, 16, 16), voxel_size=(4, 4, 4), num_objects=3)
+    before = _files(data.container)
+    roi, block = Roi((0, 0, 0), (64, 64, 64)), Roi((0, 0, 0), (32, 32, 32))
+    common = dict(compute_context=LocalTorch(device="cpu"), progress=False)
+
+    def run(dataset, container=data.container, **kwargs):
+        return run_blockwise(_touch_block, roi, block, block, output_dtype="uint8",
+                             input_container=str(data.container), input_dataset="raw",
+                             output_container=str(container), output_dataset=dataset,
+                             **common, **kwargs)
+
+    with pytest.raises(OutputRefused, match="is the input"):
+        run("raw")
+    with pytest.raises(OutputRefused, match="not written by DaCapo"):
+        run("labels", overwrite=True)
+    for dataset, message in (("raw", "is the input"), ("labels", "not written by DaCapo")):
+        with pytest.raises(OutputRefused, match=message):
+            segment_blockwise("dacapo.blockwise.watershed_function", Coordinate(0, 0, 0), roi, None,
+                              block, input_array_identifier=(data.container, "raw"),
+                              output_array_identifier=(data.container, dataset), overwrite=True,
+                              **common)
+    assert _files(data.container) == before
+
+    out = tmp_path / "out.zarr"
+    assert run("filled", out, threshold=1)
+    assert run("filled", out, threshold=1)  # the same job: resumed (nothing to do)
+    with pytest.raises(OutputRefused, match="another DaCapo job"):
+        run("filled", out, threshold=2)
+    assert run("filled", out, threshold=2, overwrite=True)
+    assert "threshold', 2" in json.dumps(owner_record(LocalArrayIdentifier(out, "filled")))
