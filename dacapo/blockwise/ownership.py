@@ -218,7 +218,7 @@ def _lock(directory: Path, output):
                 "it to finish or stop it, then run again"
             ) from None
         holder = (f"pid {os.getpid()} on {socket.gethostname()}, since "
-                  f"{time.strftime('%Y-%m-%d %H:%M:%S')}: {' '.join(sys.argv[:3])[:200]}")
+                  f"{time.strftime('%Y-%m-%d %H:%M:%S')}: {' '.join(sys.argv)[:300]}")
         os.ftruncate(fd, 0)
         os.pwrite(fd, holder.encode(), 0)
         yield
