@@ -27,6 +27,8 @@ from typing import Optional, Sequence
 
 import attrs
 
+from dacapo.utils.faults import fault_point
+
 from .bookkeeping import index_name
 from .task import BlockwiseTask, WorkerContext
 
@@ -125,6 +127,7 @@ def worker_loop(task: BlockwiseTask, worker: WorkerContext) -> int:
 
 def _process(task: BlockwiseTask, block, worker: WorkerContext) -> None:
     task.process_block(block)
+    fault_point(f"blockwise.marker.{task.task_id}")
     if task.bookkeeping is not None:
         task.bookkeeping.mark_done(task.block_index(block), worker.run_id, worker=worker.worker_id)
 

@@ -10,7 +10,7 @@ point costs one environment lookup. Points: ``checkpoint.write`` / ``best.write`
 ``stats.rewrite.write`` (an atomic write begins), ``checkpoint.written`` / ``best.written`` /
 ``stats.rewrite.written`` (its temp file is complete, not yet renamed), ``stats.append`` (half
 of a stats append is on disk: a torn line), ``blockwise.marker`` (a block's output is written,
-its done marker not yet)."""
+its done marker not yet; ``blockwise.marker.<task id>``: the same, for one task's blocks only)."""
 
 from __future__ import annotations
 

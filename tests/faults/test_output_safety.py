@@ -24,6 +24,7 @@ from .test_resume_outputs import ITERATION, RUN, trained  # noqa: F401 (a module
 pytestmark = pytest.mark.slow
 
 ROI = "[64:640,64:640,64:640]"  # 8 blocks of the tiny UNet
+APPLY_ROI = "[64:640,64:640,64:352]"  # 4 blocks
 
 
 def predict_command(data, output, *extra):
@@ -123,11 +124,27 @@ def test_a_second_job_into_an_output_being_written_is_refused(trained, data, tmp
 
 def apply_command(data, output, workers: int = 2):
     return ["apply", "-r", RUN, "-i", str(ITERATION), "-p", "threshold=0.5", "-ic",
-            str(data.container), "-id", "raw", "-op", str(output), "-roi", ROI, "-w", str(workers)]
+            str(data.container), "-id", "raw", "-op", str(output), "-roi", APPLY_ROI, "-w", str(workers)]
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
 
 
 def test_apply_with_two_workers_killed_while_predicting_and_post_processing(
         trained, data, tmp_path, tally):
+    """The scheduler is killed once a prediction block is done (its workers finish their block
+    and exit), then while both post-processing workers are stopped after writing their second
+    block (the whole job killed); the rerun waits for the workers of the killed job, computes
+    the missing blocks only and gives what an uninterrupted apply gives."""
     _, cli_env = trained
     prediction, output = f"prediction_{RUN}_{ITERATION}", f"output_{RUN}_{ITERATION}_threshold_0.5"
     reference = run_cli(apply_command(data, tmp_path / "reference.zarr"), cli_env,
@@ -137,17 +154,32 @@ def test_apply_with_two_workers_killed_while_predicting_and_post_processing(
 
     container = tmp_path / "killed.zarr"
     books = {name: Bookkeeping.for_array(container, name) for name in (prediction, output)}
-    for phase, book in (("predicting", books[prediction]), ("post-processing", books[output])):
-        done = len(book.done_indices())
-        process = CliProcess(apply_command(data, container), cli_env, tmp_path / f"{phase}.log")
-        process.wait_until(lambda: len(book.done_indices()) > done, timeout=300)
-        assert process.kill() == -9, process.output[-3000:]  # the scheduler; its workers live on
-        tally.kill(f"apply (2 workers): {phase}")
-        assert len(book.done_indices()) < 8, f"killed too late: {phase} was complete"
+    process = CliProcess(apply_command(data, container), cli_env, tmp_path / "predicting.log")
+    process.wait_until(lambda: books[prediction].done_indices(), timeout=300)
+    assert process.kill() == -9, process.output[-3000:]  # the scheduler; its workers live on
+    tally.kill("apply (2 workers): scheduler while predicting")
+    assert len(books[prediction].done_indices()) < 4, "killed too late: prediction was complete"
+
+    env = {**cli_env, "DACAPO_FAULT_INJECT": "blockwise.marker.post_process:stop@2"}
+    process = CliProcess(apply_command(data, container), env, tmp_path / "post-processing.log")
+    stopped = lambda: [p for p in _children(process.pid) if _stopped(p)]  # noqa: E731
+    process.wait_until(lambda: len(stopped()) == 2, timeout=300)
+    workers = stopped()
+    assert process.kill() == -9, process.output[-3000:]
+    for worker in workers:
+        os.kill(worker, signal.SIGKILL)
+    tally.kill("apply (2 workers): scheduler while post-processing")
+    tally.add("kills", "apply (2 workers): post-processing worker", len(workers))
+    assert len(books[output].done_indices()) == 2  # each worker's first block
+    done_before = {name: book.done() for name, book in books.items()}
 
     final = run_cli(apply_command(data, container), cli_env, tmp_path / "final.log")
     assert final.process.exitcode == 0, final.output[-3000:]
     found = {name: array_digest(container / name) for name in expected}
     assert not tally.preserved("apply outputs after kills", expected, found)
-    assert all(len(book.done_indices()) == 8 for book in books.values())
+    for name, book in books.items():  # the rerun kept the done blocks, computed the others
+        markers = book.done()
+        assert len(markers) == 4
+        assert all(markers[index] == record for index, record in done_before[name].items())
+        assert len({markers[i]["run"] for i in set(markers) - set(done_before[name])}) <= 1
     tally.checked("apply killed twice equals an uninterrupted apply", 2)
