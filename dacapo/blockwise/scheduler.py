@@ -196,8 +196,9 @@ def run_blockwise(
     the worker's ``setup`` and ``process_block``.
 
     With ``output_container``/``output_dataset`` parameters, the output array is created (when
-    ``output_dtype`` is given; ``channels_out`` adds a channel axis) and completed blocks are
-    recorded next to it, so a rerun resumes; ``bookkeeping`` (a directory) does the same for
+    ``output_dtype`` is given; ``channels_out`` adds a channel axis; an existing one is resumed
+    by the same job, replaced for another job only with ``overwrite`` and never when DaCapo did
+    not create it) and completed blocks are recorded next to it, so a rerun resumes; ``bookkeeping`` (a directory) does the same for
     workers without an output array. Returns True when every block succeeded (else raises
     ``BlockwiseError``)."""
     total_roi, read_roi, write_roi = _roi(total_roi), _roi(read_roi), _roi(write_roi)
