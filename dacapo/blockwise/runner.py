@@ -297,7 +297,8 @@ def run_tasks(
 def _claim_outputs(tasks: Sequence[BlockwiseTask], cache: dict):
     """Lock the outputs of ``tasks`` (their bookkeeping directories when none creates an
     output) and check that the job may write them; a context manager holding the locks.
-    (Checked once before locking too, so that a refused output gets no lock file.)"""
+    (Inputs and foreign data are checked before locking too, so that a refused output gets no
+    lock file; whose job an output is, once locked: a job still running is named as such.)"""
     import contextlib
 
     from .bookkeeping import Bookkeeping
@@ -310,7 +311,7 @@ def _claim_outputs(tasks: Sequence[BlockwiseTask], cache: dict):
     if not outputs:
         guarded = {t.bookkeeping.directory: t.bookkeeping.directory for t in tasks
                    if t.bookkeeping is not None}
-    _check_outputs(tasks, outputs, cache)
+    _check_outputs(tasks, outputs, cache, jobs=False)
     stack = contextlib.ExitStack()
     stack.enter_context(locked(guarded, guarded))
     try:
@@ -322,7 +323,8 @@ def _claim_outputs(tasks: Sequence[BlockwiseTask], cache: dict):
     return stack
 
 
-def _check_outputs(tasks, outputs, cache: dict) -> None:
+def _check_outputs(tasks, outputs, cache: dict, jobs: bool = True) -> None:
+    """``check_output`` for every output; with ``jobs`` False, not whose job it is."""
     from .ownership import check_output, stored_path
 
     inputs = []
@@ -333,8 +335,8 @@ def _check_outputs(tasks, outputs, cache: dict) -> None:
         same_job = task.bookkeeping is not None and task.bookkeeping.matches(
             fingerprint_of(task, cache)
         )
-        check_output(output, inputs, same_job=same_job, overwrite=task.overwrite)
-        if same_job:
+        check_output(output, inputs, same_job=same_job, overwrite=task.overwrite or not jobs)
+        if same_job and jobs:
             task.overwrite = True  # its own output: the job that wrote it may replace it
 
 

@@ -99,7 +99,7 @@ def test_a_second_job_into_an_output_being_written_is_refused(trained, data, tmp
     first.wait_until(lambda: _stopped(first.pid))
     tally.fault("predict:stopped mid-job")
     try:
-        for name, extra in (("another job", ("-dt", "uint8", "--overwrite")), ("the same job", ())):
+        for name, extra in (("another job", ("-dt", "uint8")), ("the same job", ())):
             second = run_cli(predict_command(data, out / "shared", *extra), cli_env,
                              tmp_path / f"second {name}.log")
             refused(second, "is being written by another DaCapo job", str(out / "shared"),
