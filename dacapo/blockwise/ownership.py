@@ -30,7 +30,14 @@ import uuid
 from pathlib import Path
 from typing import Iterable, Optional
 
-from .bookkeeping import LOCK_FILE, OWNER_FILE, WORKERS_LOCK_FILE, Bookkeeping, atomic_write_json
+from .bookkeeping import (
+    KEPT,
+    LOCK_FILE,
+    OWNER_FILE,
+    WORKERS_LOCK_FILE,
+    Bookkeeping,
+    atomic_write_json,
+)
 
 OWNER_ATTRIBUTE = "dacapo_owner"
 #: Seconds a new job waits for the workers of a killed job to finish their block and exit.
@@ -165,6 +172,19 @@ def check_placement(identifier, inputs: Iterable) -> None:
             raise OutputRefused(
                 f"output {path} is inside the existing array {parent}: choose another output path"
             )
+
+
+def check_bookkeeping(bookkeeping: Bookkeeping) -> None:
+    """Raise ``OutputRefused`` if the directory of ``bookkeeping`` holds files but no record of
+    a DaCapo job (a new job clears it: never a directory of the user's)."""
+    directory = bookkeeping.directory
+    if directory.is_dir() and any(directory.iterdir()) and not any(
+        (directory / name).exists() for name in (bookkeeping.job_file.name, *KEPT)
+    ):
+        raise OutputRefused(
+            f"bookkeeping directory {directory} holds files that DaCapo did not write; choose "
+            "a new or empty directory"
+        )
 
 
 def array_inputs(config) -> list[Path]:

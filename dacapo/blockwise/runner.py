@@ -324,8 +324,13 @@ def _claim_outputs(tasks: Sequence[BlockwiseTask], cache: dict):
 
 
 def _check_outputs(tasks, outputs, cache: dict, jobs: bool = True) -> None:
-    """``check_output`` for every output; with ``jobs`` False, not whose job it is."""
-    from .ownership import check_output, stored_path
+    """``check_output`` for every output (with ``jobs`` False, not whose job it is) and
+    ``check_bookkeeping`` for every task."""
+    from .ownership import check_bookkeeping, check_output, stored_path
+
+    for task in tasks:
+        if task.bookkeeping is not None:
+            check_bookkeeping(task.bookkeeping)
 
     inputs = []
     for task in tasks:  # what it reads, less what its upstream tasks write for it

@@ -195,6 +195,14 @@ def test_run_and_segment_blockwise_refuse_inputs_foreign_arrays_and_other_jobs(t
                               **common)
     assert _files(data.container) == before
 
+    # a bookkeeping directory of the user's (a new job clears it) is refused, its files kept
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "thesis.tex").write_text("years of work")
+    with pytest.raises(OutputRefused, match="holds files that DaCapo did not write"):
+        run_blockwise(_touch_block, roi, block, block, bookkeeping=notes, **common)
+    assert (notes / "thesis.tex").read_text() == "years of work"
+
     out = tmp_path / "out.zarr"
     assert run("filled", out, threshold=1)
     assert run("filled", out, threshold=1)  # the same job: resumed (nothing to do)
