@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import socket
 import sys
@@ -38,6 +39,8 @@ from .bookkeeping import (
     Bookkeeping,
     atomic_write_json,
 )
+
+logger = logging.getLogger(__name__)
 
 OWNER_ATTRIBUTE = "dacapo_owner"
 #: Seconds a new job waits for the workers of a killed job to finish their block and exit.
@@ -223,6 +226,23 @@ def locked(directories: Iterable[Path], what: dict):
         yield
 
 
+def _flock(fd: int, operation: int, path: Path) -> None:
+    """``flock``; on a filesystem without locks (``BlockingIOError`` aside) a warning and no
+    lock: jobs still run, but concurrent ones are not detected there."""
+    try:
+        fcntl.flock(fd, operation)
+    except BlockingIOError:
+        raise
+    except OSError as error:
+        if path not in _UNLOCKABLE:
+            _UNLOCKABLE.add(path)
+            logger.warning("cannot lock %s (%s): a concurrent job into this output is not "
+                           "detected", path, error.strerror)
+
+
+_UNLOCKABLE: set = set()
+
+
 @contextlib.contextmanager
 def _lock(directory: Path, output):
     directory.mkdir(parents=True, exist_ok=True)
@@ -230,7 +250,7 @@ def _lock(directory: Path, output):
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, path)
         except BlockingIOError:
             holder = os.pread(fd, 4096, 0).decode(errors="replace").strip() or "unknown"
             raise OutputBusy(
@@ -258,7 +278,7 @@ def wait_for_orphan_workers(directories: Iterable[Path], timeout: Optional[float
         try:
             while True:
                 try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    _flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, path)
                     break  # (closing the file releases it)
                 except BlockingIOError:
                     if time.monotonic() > deadline:
@@ -279,9 +299,10 @@ def worker_lock(directory: Optional[Path]):
         yield
         return
     Path(directory).mkdir(parents=True, exist_ok=True)
-    fd = os.open(Path(directory) / WORKERS_LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    path = Path(directory) / WORKERS_LOCK_FILE
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        fcntl.flock(fd, fcntl.LOCK_SH)
+        _flock(fd, fcntl.LOCK_SH, path)
         yield
     finally:
         os.close(fd)

@@ -210,3 +210,17 @@ def test_run_and_segment_blockwise_refuse_inputs_foreign_arrays_and_other_jobs(t
         run("filled", out, threshold=2)
     assert run("filled", out, threshold=2, overwrite=True)
     assert "threshold', 2" in json.dumps(owner_record(LocalArrayIdentifier(out, "filled")))
+
+
+def test_a_filesystem_without_locks_warns_and_runs(tmp_path, monkeypatch, caplog):
+    import errno
+    import fcntl
+
+    def no_locks(fd, operation):
+        raise OSError(errno.ENOLCK, os.strerror(errno.ENOLCK))
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)  # (as on a mount without flock support)
+    directory = tmp_path / "out.zarr" / ".blockwise" / "pred"
+    with locked([directory], {}):
+        wait_for_orphan_workers([directory], timeout=0)
+    assert "cannot lock" in caplog.text and "not detected" in caplog.text
