@@ -190,7 +190,7 @@ def apply(
     roi: Optional[Union[Roi, str]] = None,
     num_workers: int = 1,
     output_dtype=np.uint8,
-    overwrite: bool = True,
+    overwrite: bool = False,
     *,
     compute_context=None,
     progress: bool = True,

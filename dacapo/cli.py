@@ -275,6 +275,10 @@ def _dtype(value):
 
 
 _ROI_HELP = "World units, as [begin:end, begin:end, ...], e.g. [0:800,0:800,0:800]."
+_OVERWRITE = click.option(
+    "-ow/-no-ow", "--overwrite/--no-overwrite", default=False, show_default="no-overwrite",
+    help="Replace an output that a different DaCapo job wrote (the same job always resumes; "
+         "data DaCapo did not write and the inputs are never replaced).")
 
 
 def _border_options(command):
@@ -303,8 +307,7 @@ def _border_options(command):
               help="Workers (the compute context of dacapo.yaml launches them).")
 @click.option("-dt", "--output_dtype", "--output-dtype", "output_dtype", default="float32", show_default=True,
               help="float32 stores predictions as they are; uint8 stores [-1,1] as round(127x)+127, [0,1] as round(255x).")
-@click.option("-ow/-no-ow", "--overwrite/--no-overwrite", default=True, show_default="overwrite",
-              help="Replace an existing output that cannot be resumed (a finished or interrupted run of the same job is always resumed).")
+@_OVERWRITE
 @_border_options
 def predict(run_name, iteration, input_container, input_dataset, output_path, output_roi,
             num_workers, output_dtype, overwrite, padding, full_size):
@@ -338,8 +341,7 @@ def predict(run_name, iteration, input_container, input_dataset, output_path, ou
               help="Workers (the compute context of dacapo.yaml launches them).")
 @click.option("-dt", "--output_dtype", "--output-dtype", "output_dtype", default="uint8", show_default=True,
               help="dtype of the stored prediction (uint8: [-1,1] as round(127x)+127, [0,1] as round(255x)).")
-@click.option("-ow/-no-ow", "--overwrite/--no-overwrite", default=True, show_default="overwrite",
-              help="Replace existing outputs that cannot be resumed.")
+@_OVERWRITE
 @_border_options
 def apply(run_name, input_container, input_dataset, output_path, validation_dataset, criterion,
           iteration, parameters, roi, num_workers, output_dtype, overwrite, padding, full_size):
@@ -370,7 +372,7 @@ def apply(run_name, input_container, input_dataset, output_path, validation_data
 @click.option("-nw", "--num_workers", "--num-workers", "num_workers", type=int, default=1, show_default=True)
 @click.option("-mr", "--max_retries", "--max-retries", "max_retries", type=int, default=2, show_default=True)
 @click.option("-t", "--timeout", type=float, default=None, help="Seconds per block before it is retried.")
-@click.option("-ow/-no-ow", "--overwrite/--no-overwrite", default=True, show_default="overwrite")
+@_OVERWRITE
 @click.option("-co", "--channels_out", "--channels-out", "channels_out", type=int, default=None,
               help="Channels of the output array created from --output_container/--output_dataset.")
 @click.option("-dt", "--output_dtype", "--output-dtype", "output_dtype", default=None,
@@ -416,7 +418,7 @@ def run_blockwise(ctx, worker_file, total_roi, read_roi_size, write_roi_size, nu
 @click.option("-nw", "--num_workers", "--num-workers", "num_workers", type=int, default=1, show_default=True)
 @click.option("-mr", "--max_retries", "--max-retries", "max_retries", type=int, default=2, show_default=True)
 @click.option("-t", "--timeout", type=float, default=None, help="Seconds per block before it is retried.")
-@click.option("-ow/-no-ow", "--overwrite/--no-overwrite", default=True, show_default="overwrite")
+@_OVERWRITE
 @click.option("-ic", "--input_container", "--input-container", "input_container", required=True, type=click.Path(exists=True))
 @click.option("-id", "--input_dataset", "--input-dataset", "input_dataset", required=True)
 @click.option("-oc", "--output_container", "--output-container", "output_container", required=True)

@@ -86,7 +86,7 @@ def predict(
     output_roi: Optional[Union[Roi, str]] = None,
     num_workers: int = 1,
     output_dtype=np.float32,
-    overwrite: bool = True,
+    overwrite: bool = False,
     *,
     compute_context=None,
     progress: bool = True,
@@ -104,9 +104,10 @@ def predict(
     float32 stores predictions as they are; integer types store them scaled (see
     ``dacapo.blockwise.arrays``: uint8 holds tanh outputs as ``round(127 x) + 127``), with
     ``scale_factor``/``add_offset`` attributes to read them back. An existing, compatible output
-    of the same job is resumed (only missing blocks are computed); one that cannot be resumed
-    is replaced when ``overwrite`` and refused otherwise. Returns the output's
-    ``LocalArrayIdentifier``."""
+    of the same job is resumed (only missing blocks are computed); the output of a different
+    DaCapo job is replaced when ``overwrite`` and refused otherwise; anything DaCapo did not
+    write, the input itself or a path inside it is always refused (see
+    ``dacapo.blockwise.ownership``). Returns the output's ``LocalArrayIdentifier``."""
     from dacapo.blockwise.predict_task import PredictTask
     from dacapo.blockwise.runner import run_tasks
     from dacapo.store.create_store import create_config_store, create_weights_store

@@ -144,6 +144,7 @@ def _validation_scores(run, stats_store, parameters, datasets):
 def _predict_dataset(run, dataset, iteration, array_store, device):
     from funlib.geometry import Coordinate
 
+    from dacapo.blockwise.ownership import array_inputs, check_placement
     from dacapo.predict_local import BlockPredictor
     from dacapo.utils.arrays import create_array
 
@@ -156,6 +157,9 @@ def _predict_dataset(run, dataset, iteration, array_store, device):
     )
     gt_roi = dataset.gt.roi.snap_to_grid(predictor.output_voxel_size, mode="shrink")
     identifier = array_store.validation_prediction_array(run.name, iteration, dataset.name)
+    # (the run's own store: replaced freely, unless a dataset of the run reads from there)
+    config = getattr(run, "config", None)
+    check_placement(identifier, array_inputs(getattr(config, "datasplit_config", None)))
     output = create_array(
         identifier,
         roi=gt_roi,

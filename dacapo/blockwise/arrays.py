@@ -134,16 +134,20 @@ def prepare_output(
     overwrite: bool,
     channel_names: Optional[Sequence[str]] = None,
     attributes: Optional[dict] = None,
+    job: Optional[dict] = None,
 ):
     """Create the output array (chunks = one block, so that no two workers ever write the same
     chunk), or keep an existing one when ``resume``-ing a job and it is still compatible.
     Returns ``True`` if the existing array is reused (its completed blocks stay valid).
 
-    An existing array that cannot be reused is replaced when ``overwrite``; otherwise a
-    ``FileExistsError`` explains why it cannot be reused."""
+    A created array is recorded as DaCapo's, made by ``job`` (a fingerprint; see
+    ``ownership``). An existing array that cannot be reused is replaced when ``overwrite`` and
+    DaCapo wrote it; otherwise a ``FileExistsError`` explains why it cannot be reused."""
     from funlib.persistence import open_ds
 
     from dacapo.utils.arrays import create_array
+
+    from .ownership import check_output, new_owner
 
     dims = roi.dims
     block_voxels = tuple(int(b) // int(v) for b, v in zip(block_shape, voxel_size))
@@ -153,6 +157,7 @@ def prepare_output(
         shape = (num_channels,) + shape
         chunks = (num_channels,) + chunks
     reused = False
+    check_output(identifier, (), same_job=True, overwrite=True)  # nothing foreign is touched
     if array_exists(identifier):
         array = open_ds(str(array_path(identifier)), mode="r")
         problem = _compatible(array, roi, voxel_size, shape, dtype, chunks)
@@ -177,6 +182,7 @@ def prepare_output(
             channel_names=channel_names,
             chunk_shape=chunks,
             mode="w",
+            attributes=new_owner(identifier, job or {}),
         )
         assert dims == len(block_voxels)
     if attributes:

@@ -9,6 +9,8 @@ For an output array ``<container>/<dataset>`` the bookkeeping lives in
   written atomically after the block's output is written: ``{"run": RUN_ID, "worker": ...,
   "time": ...}``. ``RUN_ID`` names the run (invocation) that computed the block, so one can
   tell which blocks a rerun computed.
+- ``owner.json``, ``lock`` and ``workers.lock``: who created the output array, which job
+  writes it now and which worker processes (see ``ownership``); a new job keeps them.
 - ``blocks/``: per-block side data (fragment ids and merges of ``segment_blockwise``),
   ``lut.npz`` (its relabelling), ``workers/`` (worker specs) and ``logs/``.
 
@@ -32,6 +34,11 @@ import numpy as np
 from dacapo.utils.faults import fault_point
 
 BOOKKEEPING_DIR = ".blockwise"
+OWNER_FILE = "owner.json"
+LOCK_FILE = "lock"
+WORKERS_LOCK_FILE = "workers.lock"
+#: What ``clear`` keeps: the output's owner record and locks (``ownership``).
+KEPT = (OWNER_FILE, LOCK_FILE, WORKERS_LOCK_FILE)
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -108,8 +115,16 @@ class Bookkeeping:
         return False
 
     def clear(self) -> None:
-        if self.directory.exists():
-            shutil.rmtree(self.directory)
+        """Forget everything of earlier jobs except who owns the output and its lock (see
+        ``ownership``: the lock file may be held by this very process)."""
+        if self.directory.is_dir():
+            for entry in self.directory.iterdir():
+                if entry.name in KEPT:
+                    continue
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry)
+                else:
+                    entry.unlink()
         self.directory.mkdir(parents=True, exist_ok=True)
 
     def clear_done(self) -> None:

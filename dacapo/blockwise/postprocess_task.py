@@ -55,7 +55,7 @@ class PostProcessTask(BlockwiseTask):
         context: Coordinate,
         output_dtype,
         num_channels: Optional[int],
-        overwrite: bool = True,
+        overwrite: bool = False,
         task_id: str = "post_process",
         upstream_tasks=(),
         max_retries: int = 2,
@@ -90,11 +90,17 @@ class PostProcessTask(BlockwiseTask):
         )
         return fingerprint
 
+    def outputs(self) -> list:
+        return [self.output]
+
+    def inputs(self) -> list:
+        return [self.prediction]
+
     def prepare(self, resume: bool) -> bool:
         return prepare_output(
             self.output, self.output_roi, self.voxel_size, self.num_channels, self.output_dtype,
             self.block_shape, resume=resume, overwrite=self.overwrite,
-            attributes={"dacapo": {"parameters": str(self.parameters)}},
+            attributes={"dacapo": {"parameters": str(self.parameters)}}, job=self.fingerprint(),
         )
 
     def setup(self, worker: WorkerContext) -> None:

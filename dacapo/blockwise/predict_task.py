@@ -169,7 +169,7 @@ class PredictTask(BlockwiseTask):
         output,
         output_roi: Optional[Roi] = None,
         output_dtype=np.float32,
-        overwrite: bool = True,
+        overwrite: bool = False,
         task_id: Optional[str] = None,
         max_retries: int = 2,
         timeout: Optional[float] = None,
@@ -250,6 +250,14 @@ class PredictTask(BlockwiseTask):
         )
         return fingerprint
 
+    def outputs(self) -> list:
+        return [self.output]
+
+    def inputs(self) -> list:
+        from .ownership import array_inputs
+
+        return [Path(self.input_container) / self.input_dataset] + array_inputs(self.input_config)
+
     def prepare(self, resume: bool) -> bool:
         attributes = dict(self.encoding or {})
         attributes["dacapo"] = {
@@ -259,7 +267,7 @@ class PredictTask(BlockwiseTask):
         return prepare_output(
             self.output, self.output_roi, self.output_voxel_size, self.num_channels,
             self.output_dtype, self.block_shape, resume=resume, overwrite=self.overwrite,
-            channel_names=self.channel_names, attributes=attributes,
+            channel_names=self.channel_names, attributes=attributes, job=self.fingerprint(),
         )
 
     def setup(self, worker: WorkerContext) -> None:

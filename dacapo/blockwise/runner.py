@@ -27,6 +27,8 @@ from typing import Optional, Sequence
 
 import attrs
 
+from dacapo.utils.faults import fault_point
+
 from .bookkeeping import index_name
 from .task import BlockwiseTask, WorkerContext
 
@@ -105,23 +107,27 @@ def worker_loop(task: BlockwiseTask, worker: WorkerContext) -> int:
         import torch
 
         torch.set_num_threads(int(worker.num_threads))
-    client = daisy.Client()
-    task.setup(worker)
-    count = 0
-    try:
-        while True:
-            with client.acquire_block() as block:
-                if block is None:
-                    break
-                _process(task, block, worker)
-                count += 1
-    finally:
-        task.teardown()
+    from .ownership import worker_lock
+
+    with worker_lock(None if task.bookkeeping is None else task.bookkeeping.directory):
+        client = daisy.Client()
+        task.setup(worker)
+        count = 0
+        try:
+            while True:
+                with client.acquire_block() as block:
+                    if block is None:
+                        break
+                    _process(task, block, worker)
+                    count += 1
+        finally:
+            task.teardown()
     return count
 
 
 def _process(task: BlockwiseTask, block, worker: WorkerContext) -> None:
     task.process_block(block)
+    fault_point(f"blockwise.marker.{task.task_id}")
     if task.bookkeeping is not None:
         task.bookkeeping.mark_done(task.block_index(block), worker.run_id, worker=worker.worker_id)
 
@@ -277,21 +283,82 @@ def run_tasks(
 ) -> RunSummary:
     """Run ``tasks`` (and their upstream tasks) blockwise; raises ``BlockwiseError`` unless
     every block succeeded. Blocks completed by an earlier run of the same job are skipped when
-    ``resume`` (the default)."""
-    import daisy
+    ``resume`` (the default).
 
-    from dacapo.compute_context import LocalTorch, resolve
-
+    Before anything is cleared, each output is locked for this job and checked (``ownership``):
+    another job writing it, an output overlapping an input, data DaCapo did not write, or a
+    different job's output without the task's ``overwrite`` raise a one-line error."""
     start = time.perf_counter()
     if isinstance(tasks, BlockwiseTask):
         tasks = [tasks]
     tasks = all_tasks(tasks)
+    cache: dict = {}
+    with _claim_outputs(tasks, cache):
+        return _run(tasks, num_workers, compute_context, run_id, resume, progress, start, cache)
+
+
+def _claim_outputs(tasks: Sequence[BlockwiseTask], cache: dict):
+    """Lock the outputs of ``tasks`` (their bookkeeping directories when none creates an
+    output) and check that the job may write them; a context manager holding the locks.
+    (Inputs and foreign data are checked before locking too, so that a refused output gets no
+    lock file; whose job an output is, once locked: a job still running is named as such.)"""
+    import contextlib
+
+    from .bookkeeping import Bookkeeping
+    from .ownership import array_path, locked, wait_for_orphan_workers
+
+    outputs = [(task, output) for task in tasks for output in task.outputs()]
+    guarded = {
+        Bookkeeping.for_array(o.container, o.dataset).directory: array_path(o) for _, o in outputs
+    }
+    if not outputs:
+        guarded = {t.bookkeeping.directory: t.bookkeeping.directory for t in tasks
+                   if t.bookkeeping is not None}
+    _check_outputs(tasks, outputs, cache, jobs=False)
+    stack = contextlib.ExitStack()
+    stack.enter_context(locked(guarded, guarded))
+    try:
+        wait_for_orphan_workers(t.bookkeeping.directory for t in tasks if t.bookkeeping is not None)
+        _check_outputs(tasks, outputs, cache)
+    except BaseException:
+        stack.close()
+        raise
+    return stack
+
+
+def _check_outputs(tasks, outputs, cache: dict, jobs: bool = True) -> None:
+    """``check_output`` for every output (with ``jobs`` False, not whose job it is) and
+    ``check_bookkeeping`` for every task."""
+    from .ownership import check_bookkeeping, check_output, stored_path
+
+    for task in tasks:
+        if task.bookkeeping is not None:
+            check_bookkeeping(task.bookkeeping)
+
+    inputs = []
+    for task in tasks:  # what it reads, less what its upstream tasks write for it
+        upstream = {stored_path(o) for u in all_tasks(task.upstream_tasks) for o in u.outputs()}
+        inputs += [s for s in task.inputs() if stored_path(s) not in upstream]
+    for task, output in outputs:
+        same_job = task.bookkeeping is not None and task.bookkeeping.matches(
+            fingerprint_of(task, cache)
+        )
+        check_output(output, inputs, same_job=same_job, overwrite=task.overwrite or not jobs)
+        if same_job and jobs:
+            task.overwrite = True  # its own output: the job that wrote it may replace it
+
+
+def _run(tasks, num_workers, compute_context, run_id, resume, progress, start,
+         cache: dict) -> RunSummary:
+    import daisy
+
+    from dacapo.compute_context import LocalTorch, resolve
+
     context = resolve(compute_context)
     run_id = run_id or new_run_id()
     workers = context.max_workers(num_workers)
     in_process = isinstance(context, LocalTorch) and context.in_process(num_workers)
 
-    cache: dict = {}
     skip_masks = {}
     reset: set[str] = set()  # tasks whose earlier results are gone: downstream ones redo theirs
     for task in tasks:

@@ -87,10 +87,30 @@ class FunctionTask(BlockwiseTask):
         self.worker = worker
         self.parameters = dict(parameters or {})
 
+    #: ``(output identifier, prepare_output arguments)`` of the output array this task creates
+    created_output = None
+
     def fingerprint(self) -> dict:
         fingerprint = super().fingerprint()
         fingerprint.update(worker=describe(self.worker), parameters=repr(sorted(self.parameters.items())))
         return fingerprint
+
+    def outputs(self) -> list:
+        return [] if self.created_output is None else [self.created_output[0]]
+
+    def inputs(self) -> list:
+        if "input_container" in self.parameters and "input_dataset" in self.parameters:
+            return [as_identifier((self.parameters["input_container"], self.parameters["input_dataset"]))]
+        return []
+
+    def prepare(self, resume: bool) -> Optional[bool]:
+        if self.created_output is None:
+            return None
+        from .arrays import prepare_output
+
+        output, arguments = self.created_output
+        return prepare_output(output, **arguments, resume=resume, overwrite=self.overwrite,
+                              job=self.fingerprint())
 
     def setup(self, worker: WorkerContext) -> None:
         function, module = load_function(self.worker, PROCESS_FUNCTION_NAMES)
@@ -128,13 +148,11 @@ def _task_id(worker, default: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "_", name) or default
 
 
-def _prepare_user_output(parameters: dict, total_write_roi: Roi, block_shape: Coordinate,
-                         output_dtype, channels_out: Optional[int], overwrite: bool,
-                         voxel_size: Optional[Coordinate]) -> None:
-    """Create ``output_container/output_dataset`` over the blocks' region (chunks = blocks),
-    with the input's voxel size, unless it exists with that geometry."""
-    from .arrays import prepare_output
-
+def _user_output(parameters: dict, total_write_roi: Roi, block_shape: Coordinate,
+                 output_dtype, channels_out: Optional[int],
+                 voxel_size: Optional[Coordinate]) -> tuple:
+    """``FunctionTask.created_output``: ``output_container/output_dataset`` over the blocks'
+    region (chunks = blocks), with the input's voxel size."""
     output = as_identifier((parameters["output_container"], parameters["output_dataset"]))
     if voxel_size is None:
         if "input_container" in parameters and "input_dataset" in parameters:
@@ -144,9 +162,9 @@ def _prepare_user_output(parameters: dict, total_write_roi: Roi, block_shape: Co
         else:
             voxel_size = Coordinate((1,) * total_write_roi.dims)
     voxel_size = Coordinate(voxel_size)
-    prepare_output(
-        output, total_write_roi.snap_to_grid(voxel_size, mode="grow"), voxel_size, channels_out,
-        output_dtype, block_shape, resume=True, overwrite=overwrite,
+    return output, dict(
+        roi=total_write_roi.snap_to_grid(voxel_size, mode="grow"), voxel_size=voxel_size,
+        num_channels=channels_out, dtype=output_dtype, block_shape=block_shape,
     )
 
 
@@ -166,7 +184,7 @@ def run_blockwise(
     fit: str = "overhang",
     task_id: Optional[str] = None,
     resume: bool = True,
-    overwrite: bool = True,
+    overwrite: bool = False,
     output_dtype=None,
     channels_out: Optional[int] = None,
     voxel_size=None,
@@ -178,8 +196,9 @@ def run_blockwise(
     the worker's ``setup`` and ``process_block``.
 
     With ``output_container``/``output_dataset`` parameters, the output array is created (when
-    ``output_dtype`` is given; ``channels_out`` adds a channel axis) and completed blocks are
-    recorded next to it, so a rerun resumes; ``bookkeeping`` (a directory) does the same for
+    ``output_dtype`` is given; ``channels_out`` adds a channel axis; an existing one is resumed
+    by the same job, replaced for another job only with ``overwrite`` and never when DaCapo did
+    not create it) and completed blocks are recorded next to it, so a rerun resumes; ``bookkeeping`` (a directory) does the same for
     workers without an output array. Returns True when every block succeeded (else raises
     ``BlockwiseError``)."""
     total_roi, read_roi, write_roi = _roi(total_roi), _roi(read_roi), _roi(write_roi)
@@ -200,10 +219,11 @@ def run_blockwise(
         read_write_conflict=read_write_conflict, fit=fit, max_retries=max_retries,
         timeout=timeout, bookkeeping=bookkeeping, upstream_tasks=upstream_tasks or (),
     )
+    task.overwrite = overwrite
     if output_dtype is not None and "output_container" in parameters and "output_dataset" in parameters:
-        _prepare_user_output(
+        task.created_output = _user_output(
             parameters, task.total_write_roi, task.block_shape, np.dtype(output_dtype),
-            channels_out, overwrite, voxel_size,
+            channels_out, voxel_size,
         )
     run_tasks([task], num_workers=num_workers, compute_context=compute_context,
               resume=resume, progress=progress)
@@ -227,7 +247,7 @@ def segment_blockwise(
     parameters: Optional[dict] = None,
     compute_context=None,
     min_overlap: float = 0.5,
-    overwrite: bool = True,
+    overwrite: bool = False,
     keep_fragments: bool = False,
     resume: bool = True,
     progress: bool = True,

@@ -152,6 +152,11 @@ class SegmentTask(BlockwiseTask):
         )
         return fingerprint
 
+    def inputs(self) -> list:
+        from .ownership import array_inputs
+
+        return array_inputs(self.input_array_config)
+
     def prepare(self, resume: bool) -> bool:
         return prepare_output(
             self.fragments, self.output_roi, self.voxel_size, None, np.uint64, self.block_shape,
@@ -331,7 +336,7 @@ class MergeTask(BlockwiseTask):
 class RelabelTask(BlockwiseTask):
     """Fragments → final ids (the merge's lookup table), into the output array."""
 
-    def __init__(self, merge: MergeTask, output, overwrite: bool = True,
+    def __init__(self, merge: MergeTask, output, overwrite: bool = False,
                  keep_fragments: bool = False, task_id: str = "relabel"):
         segment = merge.segment
         super().__init__(
@@ -354,11 +359,14 @@ class RelabelTask(BlockwiseTask):
         fingerprint["output"] = [str(Path(self.output.container).resolve()), self.output.dataset]
         return fingerprint
 
+    def outputs(self) -> list:
+        return [self.output]
+
     def prepare(self, resume: bool) -> bool:
         segment = self.merge.segment
         return prepare_output(
             self.output, segment.output_roi, segment.voxel_size, None, np.uint64,
-            segment.block_shape, resume=resume, overwrite=self.overwrite,
+            segment.block_shape, resume=resume, overwrite=self.overwrite, job=self.fingerprint(),
         )
 
     def setup(self, worker: WorkerContext) -> None:
@@ -406,7 +414,7 @@ def segment_tasks(
     context: Coordinate,
     parameters: Optional[dict] = None,
     min_overlap: float = 0.5,
-    overwrite: bool = True,
+    overwrite: bool = False,
     keep_fragments: bool = False,
     mutex: bool = False,
     upstream_tasks=(),

@@ -45,6 +45,9 @@ def context_rois(output_roi: Roi, block_shape, context) -> dict:
 class BlockwiseTask:
     #: Whether workers need torch (a device, thread settings); others never import it.
     uses_torch = False
+    #: Whether a DaCapo-made output of a *different* job may be replaced (``ownership``: data
+    #: DaCapo did not write is never replaced).
+    overwrite = False
 
     """Subclasses implement ``process_block`` (and usually ``setup`` and ``fingerprint``).
 
@@ -154,6 +157,14 @@ class BlockwiseTask:
             "write_roi": [list(self.write_roi.offset), list(self.write_roi.shape)],
             "fit": self.fit,
         }
+
+    def outputs(self) -> list:
+        """The arrays (identifiers) this task creates, checked and locked by the runner."""
+        return []
+
+    def inputs(self) -> list:
+        """The arrays (identifiers or paths) this task reads: no output may overlap them."""
+        return []
 
     def prepare(self, resume: bool) -> Optional[bool]:
         """Called once in the submitting process before the run (create outputs here).

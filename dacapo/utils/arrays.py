@@ -19,8 +19,10 @@ def create_array(
     channel_names: Optional[Sequence[str]] = None,
     chunk_shape: Optional[Sequence[int]] = None,
     mode: str = "w",
+    attributes: Optional[dict] = None,
 ):
-    """A writable funlib Array at ``identifier`` (``.container``/``.dataset``) covering ``roi``."""
+    """A writable funlib Array at ``identifier`` (``.container``/``.dataset``) covering ``roi``,
+    with extra ``attributes`` written as it is created."""
     import zarr
     from funlib.persistence import prepare_ds
 
@@ -47,6 +49,7 @@ def create_array(
         chunk_shape=chunk_shape,
         dtype=dtype,
         mode=mode,
+        custom_metadata=attributes,
     )
     if channel_names is not None:
         array._source_data.attrs["channel_names"] = list(channel_names)

@@ -93,7 +93,7 @@ def test_uint8_output_and_resume(trained_run, single_pass, blockwise_env):
         predict(RUN_NAME, ITERATIONS, data.container, "raw", blockwise_env / "uint8.zarr/pred",
                 **{**kwargs, "output_dtype": np.float32}, overwrite=False)
     predict(RUN_NAME, ITERATIONS, data.container, "raw", blockwise_env / "uint8.zarr/pred",
-            **{**kwargs, "output_dtype": np.float32})
+            **{**kwargs, "output_dtype": np.float32}, overwrite=True)
     array = open_ds(str(output.container / output.dataset))
     assert array.dtype == np.float32
     assert {r["run"] for r in book.done().values()}.isdisjoint({r["run"] for r in first.values()})

@@ -36,12 +36,22 @@ class FaultTally:
         """A check that nothing was lost passed."""
         self.add("checks", what, n)
 
+    def preserved(self, what: str, expected: dict, found: dict) -> list:
+        """An integrity check: every item of ``expected`` (name -> digest of its content) is in
+        ``found`` unchanged. Counts the items kept and lost; returns the names of those lost."""
+        lost = sorted(name for name, digest in expected.items() if found.get(name) != digest)
+        self.add("kept", what, len(expected) - len(lost))
+        self.add("lost", what, len(lost))
+        return lost
+
     def summary(self) -> dict:
         return {
             "kills": self.counts["kills"],
             "faults_injected": self.counts["faults"],
             "bad_inputs": self.counts["bad_inputs"],
             "checks_passed": self.counts["checks"],
+            "data_lost": self.counts["lost"],
+            "data_checked": self.counts["kept"] + self.counts["lost"],
             "tests": self.tests,
             "failed_tests": self.failed_tests,
             "nothing_lost": not self.failed_tests and self.tests > 0,
@@ -93,6 +103,10 @@ def pytest_terminal_summary(terminalreporter, config):
         f"faults suite: {summary['kills']} kills, {summary['faults_injected']} injected faults, "
         f"{summary['bad_inputs']} bad inputs tried, {summary['checks_passed']} integrity checks; "
         f"{verdict} (report: {path})"
+    )
+    terminalreporter.write_line(
+        f"data lost: {summary['data_lost']} (of {summary['data_checked']} stored items compared "
+        "before and after)"
     )
 
 

@@ -3,6 +3,7 @@ complete records (at most one torn last line), iterations continuous."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Optional
@@ -57,3 +58,21 @@ def check_run(runs_dir: Path, run_name: str, interval: int,
 
 def temp_files(directory: Path) -> list[Path]:
     return sorted(Path(directory).rglob(f"{TEMP_PREFIX}*"))
+
+
+def file_digests(*roots: Path, skip: tuple = (".blockwise",)) -> dict:
+    """``{path: sha1}`` of every file under ``roots`` (not under a directory named in ``skip``)."""
+    digests = {}
+    for root in roots:
+        for path in sorted(Path(root).rglob("*")):
+            if path.is_file() and not set(skip) & set(path.relative_to(root).parts):
+                digests[str(path)] = hashlib.sha1(path.read_bytes()).hexdigest()
+    return digests
+
+
+def array_digest(path: Path) -> str:
+    """sha1 of an array's values, dtype and shape."""
+    from funlib.persistence import open_ds
+
+    values = np.ascontiguousarray(open_ds(str(path))[:])
+    return hashlib.sha1(str((values.dtype, values.shape)).encode() + values.tobytes()).hexdigest()
