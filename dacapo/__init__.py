@@ -10,10 +10,11 @@ __version__ = "0.1.0"
 
 # The entry points of the original API (``dacapo.train(...)``, ``dacapo.apply(...)``): their
 # modules import numpy and funlib.geometry at most; torch and friends load inside the calls.
-from .apply import apply  # noqa: E402,F401
-from .predict import predict  # noqa: E402,F401
-from .train import train, train_run  # noqa: E402,F401
-from .validate import validate, validate_run  # noqa: E402,F401
+# Each is its module, callable as the function of the same name (so ``import dacapo.apply``
+# still gives the module): see ``dacapo.utils.callable_module``.
+from . import apply, predict, train, validate  # noqa: E402,F401
+from .train import train_run  # noqa: E402,F401
+from .validate import validate_run  # noqa: E402,F401
 
 _LAZY = {
     "Options": ("dacapo.options", "Options"),

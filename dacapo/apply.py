@@ -312,3 +312,8 @@ def apply(
         summary.seconds,
     )
     return output
+
+
+from dacapo.utils.callable_module import make_callable  # noqa: E402
+
+make_callable(__name__)  # ``dacapo.apply(...)`` calls apply(); ``import dacapo.apply`` is this module

@@ -218,3 +218,8 @@ def _move_optimizer(optimizer, device) -> None:
         for key, value in state.items():
             if isinstance(value, torch.Tensor):
                 state[key] = value.to(device)
+
+
+from dacapo.utils.callable_module import make_callable  # noqa: E402
+
+make_callable(__name__)  # ``dacapo.train(...)`` calls train(); ``import dacapo.train`` is this module

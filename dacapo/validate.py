@@ -185,3 +185,8 @@ def _remove_superseded_predictions(run_name: str, array_store) -> None:
     for entry in container.iterdir():
         if entry.is_dir() and entry.name.isdigit() and int(entry.name) not in keep:
             array_store.remove(LocalArrayIdentifier(container, entry.name))
+
+
+from dacapo.utils.callable_module import make_callable  # noqa: E402
+
+make_callable(__name__)  # ``dacapo.validate(...)`` calls validate(); ``import dacapo.validate`` is this module
