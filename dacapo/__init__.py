@@ -16,6 +16,10 @@ from . import apply, predict, train, validate  # noqa: E402,F401
 from .train import train_run  # noqa: E402,F401
 from .validate import validate_run  # noqa: E402,F401
 
+from .compat import install as _install_compat  # noqa: E402
+
+_install_compat()  # dacapo-ml 0.3.5's moved and removed modules (dacapo.compat)
+
 _LAZY = {
     "Options": ("dacapo.options", "Options"),
     "options": ("dacapo.options", None),

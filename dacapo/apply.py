@@ -317,3 +317,8 @@ def apply(
 from dacapo.utils.callable_module import make_callable  # noqa: E402
 
 make_callable(__name__)  # ``dacapo.apply(...)`` calls apply(); ``import dacapo.apply`` is this module
+
+
+from dacapo.compat import removed_names  # noqa: E402
+
+__getattr__ = removed_names(__name__)  # the names of dacapo-ml 0.3.5 that are gone

@@ -101,3 +101,11 @@ class ClusterContext(ComputeContext):
 
     def num_threads(self, num_workers: int) -> int:
         return max(1, self.num_cpus)
+
+
+def __getattr__(name: str):
+    if name == "create_compute_context":  # dacapo-ml 0.3.5 defined it here
+        from dacapo.compute_context import create_compute_context
+
+        return create_compute_context
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

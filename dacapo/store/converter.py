@@ -198,3 +198,8 @@ def _lookup(data: Any, path: str) -> Any:
         except (KeyError, IndexError, TypeError):
             return _MISSING
     return data
+
+
+from dacapo.compat import removed_names  # noqa: E402
+
+__getattr__ = removed_names(__name__)  # the names of dacapo-ml 0.3.5 that are gone

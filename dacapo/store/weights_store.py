@@ -80,3 +80,8 @@ class WeightsStore(ABC):
         for iteration in removed:
             self.remove(run_name, iteration)
         return removed
+
+
+from dacapo.compat import removed_names  # noqa: E402
+
+__getattr__ = removed_names(__name__)  # the names of dacapo-ml 0.3.5 that are gone

@@ -707,3 +707,8 @@ class DataSplitGenerator:
                 name=f"{mask_config.name}_cropped", source_array_config=mask_config, roi=roi
             )
         return gt_config, mask_config, roi
+
+
+from dacapo.compat import removed_names  # noqa: E402
+
+__getattr__ = removed_names(__name__)  # the names of dacapo-ml 0.3.5 that are gone

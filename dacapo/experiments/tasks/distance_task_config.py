@@ -5,6 +5,7 @@ from __future__ import annotations
 import attrs
 
 from dacapo.config import check, help_field, positive
+from dacapo.compat import original_default
 
 from .task_config import TaskConfig
 
@@ -77,7 +78,10 @@ class DistanceTaskConfig(TaskConfig):
         "be known. This is anywhere that the distance to crop boundary (or to unannotated "
         "voxels) is less than the distance to object boundary.",
         default=False,
-        validator=check(lambda v: isinstance(v, bool), "must be a bool"),
+        validator=[
+            check(lambda v: isinstance(v, bool), "must be a bool"),
+            original_default(True, "distances are not masked near crop and unannotated borders"),
+        ],
     )
     clipmin: float = help_field(
         "The minimum value for the class frequencies used to balance the weights "

@@ -58,3 +58,8 @@ class InstanceEvaluator(Evaluator):
         gt = spatial_labels(gt, dims)
         output = spatial_labels(output, dims, "output")
         return instance_scores(output, gt, spatial_mask(mask, gt.shape))
+
+
+from dacapo.compat import removed_names  # noqa: E402
+
+__getattr__ = removed_names(__name__)  # the names of dacapo-ml 0.3.5 that are gone
