@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import re
 import warnings
 from functools import partial
@@ -13,6 +14,8 @@ from typing import Any, Optional
 import zarr
 from funlib.geometry import Coordinate, Roi
 from funlib.persistence import Array
+
+from dacapo.utils.paths import is_remote, protocol, to_path
 
 from ._fields import config_error
 from ._zarr_v3 import V3Nodes, is_v3
@@ -33,14 +36,69 @@ def is_n5(path: Path) -> bool:
     )
 
 
+def container_path(value: Any):
+    """A container's path: a local ``Path`` (``~`` expanded) or a remote ``UPath``."""
+    path = to_path(value)
+    return path if is_remote(path) else Path(path).expanduser()
+
+
 def open_store(path: Path, n5: Optional[bool] = None):
-    """A zarr store for a local container (``zarr.N5Store`` for N5, else a DirectoryStore)."""
+    """A zarr store for a container: ``zarr.N5Store`` for local N5, else a DirectoryStore;
+    a remote container reads through fsspec (``remote_store``)."""
     n5 = is_n5(path) if n5 is None else n5
+    if is_remote(path):
+        return remote_store(path, n5)
     if n5:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)
             return zarr.N5Store(str(path))
     return zarr.DirectoryStore(str(path))
+
+
+#: bytes of chunks and metadata kept per remote container and process, so that training reads
+#: each chunk from the network once (``DACAPO_REMOTE_CACHE_BYTES`` overrides it)
+REMOTE_CACHE_BYTES = 1 << 30
+_REMOTE_STORES: dict = {}
+
+
+def remote_storage_options(path) -> dict:
+    """fsspec options for a remote container: those of the ``UPath``, and for S3 anonymous
+    access where no AWS credentials are configured (public buckets such as
+    ``s3://janelia-cosem-datasets``). Credentials come from the usual places (environment,
+    ``~/.aws``, ``GOOGLE_APPLICATION_CREDENTIALS``), never from a stored config."""
+    options = dict(getattr(path, "storage_options", {}) or {})
+    if protocol(path) in ("s3", "s3a") and "anon" not in options and not _aws_credentials():
+        options["anon"] = True
+    return options
+
+
+def _aws_credentials() -> bool:
+    try:
+        import botocore.session
+
+        return botocore.session.get_session().get_credentials() is not None
+    except Exception:
+        return False
+
+
+def remote_store(path, n5: bool = False):
+    """A read-only zarr store for a remote container (``zarr.storage.FSStore``, or
+    ``N5FSStore`` for N5) behind an in-memory LRU cache of ``REMOTE_CACHE_BYTES``; one per
+    container, options and process."""
+    import fsspec
+
+    url = str(path)
+    options = remote_storage_options(path)
+    key = (url, n5, repr(sorted(options.items())))
+    if key not in _REMOTE_STORES:
+        fs = fsspec.filesystem(protocol(path), **options)
+        kind = zarr.storage.N5FSStore if n5 else zarr.storage.FSStore
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            store = kind(url, fs=fs, mode="r")
+        max_size = int(os.environ.get("DACAPO_REMOTE_CACHE_BYTES", REMOTE_CACHE_BYTES))
+        _REMOTE_STORES[key] = zarr.LRUStoreCache(store, max_size=max_size)
+    return _REMOTE_STORES[key]
 
 
 def normalize_dataset(dataset: str) -> str:
@@ -271,17 +329,26 @@ def multiscale_levels(
 
 # --- the array ----------------------------------------------------------------------------------
 def open_zarr_array(config, mode: str = "r") -> Array:
-    path = Path(config.file_name).expanduser()
+    path = container_path(config.file_name)
     if mode not in ("r", "r+", "a", "w"):
         raise config_error(config, "mode", mode, "must be one of 'r', 'r+', 'a', 'w'")
     if mode != "r" and config.mode == "r":
         raise config_error(config, "mode", config.mode, f"is read-only, cannot open with mode={mode!r}")
-    if not path.exists():
+    if mode != "r" and is_remote(path):
+        raise config_error(config, "file_name", path, f"is remote, which DaCapo reads only (mode={mode!r})")
+    try:
+        exists = path.exists()
+    except Exception as exc:  # no network, refused credentials, an unknown protocol ...
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise config_error(config, "file_name", path, f"cannot be reached: {reason}") from None
+    if not exists:
         raise config_error(config, "file_name", path, "does not exist")
     dataset = normalize_dataset(config.dataset)
     if not dataset:
         raise config_error(config, "dataset", repr(config.dataset), "is empty")
     v3 = is_v3(path, dataset)
+    if v3 and is_remote(path):
+        raise config_error(config, "file_name", path, "is a remote zarr v3 container; DaCapo reads zarr v3 from local disk only")
     n5 = not v3 and is_n5(path)
     nodes = V3Nodes(path) if v3 else ZarrNodes(open_store(path, n5))
     if v3 and mode != "r":
@@ -437,7 +504,7 @@ def copy_attrs_of(source) -> dict:
 
 def read_annotation_attrs(config) -> Optional[dict]:
     """``cellmap.annotation`` attributes for a ``ZarrArrayConfig``'s dataset (or a parent)."""
-    path = Path(config.file_name).expanduser()
+    path = container_path(config.file_name)
     if not path.exists():
         return None
     dataset = normalize_dataset(config.dataset)
