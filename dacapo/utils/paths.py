@@ -70,6 +70,12 @@ def is_path(value: Any) -> bool:
     return isinstance(value, Path) or is_remote(value)
 
 
+def container_path(value: Any) -> Any:
+    """A container's path: a local ``Path`` (``~`` expanded) or a remote ``UPath``."""
+    path = to_path(value)
+    return path if is_remote(path) else Path(path).expanduser()
+
+
 def local_path(value: Any, what: str) -> Path:
     """``to_path`` for places that must be on this machine's file system."""
     path = to_path(value)

@@ -18,7 +18,9 @@ from funlib.persistence import prepare_ds
 from dacapo.config import ConfigError
 from dacapo.experiments.datasplits.datasets.arrays import ZarrArrayConfig
 from dacapo.experiments.datasplits.datasets.arrays import zarr_array
+from dacapo.experiments.datasplits import DataSplitGenerator
 from dacapo.store.converter import structure, unstructure
+from dacapo.utils.synthetic import make_cells, write_array
 
 pytest.importorskip("s3fs")
 moto_server = pytest.importorskip("moto.server")
@@ -53,10 +55,14 @@ def s3_bucket(tmp_path_factory):
         "s3", endpoint_url=endpoint, region_name="us-east-1",
         aws_access_key_id="testing", aws_secret_access_key="testing",
     )
+    cells = root.parent / "cells.zarr"
+    raw, labels = make_cells((16, 16, 16), seed=5, num_objects=4)
+    write_array(cells, "raw", raw, (4, 4, 4), chunks=8)
+    write_array(cells, "gt/classes", np.where(labels == 0, 0, 3).astype(np.uint8), (4, 4, 4), chunks=8)
     client.create_bucket(Bucket="cosem")
-    for file in root.rglob("*"):
+    for file in root.parent.rglob("*"):
         if file.is_file():
-            key = f"vol.zarr/{file.relative_to(root).as_posix()}"
+            key = file.relative_to(root.parent).as_posix()
             client.upload_file(str(file), "cosem", key, ExtraArgs={"ACL": "public-read"})
     yield endpoint, data
     server.stop()
@@ -111,6 +117,25 @@ def test_s3_missing_dataset_and_writing_are_one_line_errors(s3_env, monkeypatch)
         ZarrArrayConfig(name="raw", file_name="s3://cosem/other.zarr", dataset="raw").array()
     for error in (missing, writing):
         assert "\n" not in str(error.value)
+
+
+def test_datasplit_generated_from_a_csv_of_s3_containers(s3_env, monkeypatch, tmp_path):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    csv = tmp_path / "remote.csv"
+    csv.write_text(
+        "train,s3://cosem/cells.zarr,raw,s3://cosem/cells.zarr,gt/classes\n"
+        "val,s3://cosem/cells.zarr,raw,s3://cosem/cells.zarr,gt/classes\n"
+    )
+    config = DataSplitGenerator.generate_from_csv(
+        csv, (4, 4, 4), (4, 4, 4), class_ids={"cell": [3]}, targets=["cell"],
+        min_training_volume_size=0,
+    ).compute()
+    assert structure(unstructure(config)) == config
+    (train,) = config.datasplit().train
+    assert str(train.config.raw_config.source_array_config.file_name) == "s3://cosem/cells.zarr"
+    gt = train.gt[train.gt.roi]
+    assert gt.shape == (1, 16, 16, 16) and 0 < gt.sum() < gt.size
 
 
 class _CountingHandler(http.server.SimpleHTTPRequestHandler):

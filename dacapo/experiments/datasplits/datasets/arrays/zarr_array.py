@@ -15,7 +15,7 @@ import zarr
 from funlib.geometry import Coordinate, Roi
 from funlib.persistence import Array
 
-from dacapo.utils.paths import is_remote, protocol, to_path
+from dacapo.utils.paths import container_path, is_remote, protocol
 
 from ._fields import config_error
 from ._zarr_v3 import V3Nodes, is_v3
@@ -34,12 +34,6 @@ def is_n5(path: Path) -> bool:
     return (path / "attributes.json").exists() and not (
         (path / ".zgroup").exists() or (path / ".zarray").exists()
     )
-
-
-def container_path(value: Any):
-    """A container's path: a local ``Path`` (``~`` expanded) or a remote ``UPath``."""
-    path = to_path(value)
-    return path if is_remote(path) else Path(path).expanduser()
 
 
 def open_store(path: Path, n5: Optional[bool] = None):
