@@ -189,12 +189,8 @@ def test_predict_local_predict_as_the_original(tmp_path):
 # --- 4. defaults ---------------------------------------------------------------------------------
 #: the fields whose default (or presence) differs from the original, each on the migration page
 DIFFERENCES = {
-    "AffinitiesTaskConfig.lsds_to_affs_weight_ratio": "missing",
     "HotDistanceTaskConfig.kernel_size": "missing",
-    "IntensityAugmentConfig.augmentation_probability": "missing",
-    "SimpleAugmentConfig.augmentation_probability": "missing",
     "GunpowderTrainerConfig.gt_min_reject": "missing",
-    "TiffArrayConfig.units": "missing",
     "DVIDArrayConfig.source": "missing class",
     "DistanceTaskConfig.mask_distances": "default",
     "GunpowderTrainerConfig.clip_raw": "default",
@@ -285,3 +281,31 @@ def test_entry_points_are_their_modules_and_callable():
 def test_calling_the_module_calls_the_function(options):
     with pytest.raises(Exception, match=re.escape("no_such_run")):
         dacapo.train("no_such_run")
+
+
+def test_fields_of_the_original_that_take_effect_here(tmp_path):
+    import tifffile
+    import gunpowder as gp
+
+    from dacapo.experiments.datasplits.datasets.arrays import TiffArrayConfig
+    from dacapo.experiments.tasks import AffinitiesTaskConfig
+    from dacapo.experiments.trainers.gp_augments import IntensityAugmentConfig, SimpleAugmentConfig
+
+    simple = SimpleAugmentConfig(augmentation_probability=0.25).node(gp.ArrayKey("RAW"))
+    intensity = IntensityAugmentConfig(scale=(0.9, 1.1), shift=(0, 0), augmentation_probability=0.5)
+    assert (simple.p, intensity.node(gp.ArrayKey("RAW")).p) == (0.25, 0.5)
+    with pytest.raises(ConfigError, match=r"augmentation_probability=2.0 must be in \[0, 1\]"):
+        SimpleAugmentConfig(augmentation_probability=2)
+
+    task = AffinitiesTaskConfig(
+        name="affs", neighborhood=[(1, 0, 0), (0, 1, 0), (0, 0, 1)], lsds=True,
+        lsds_to_affs_weight_ratio=0.5,
+    )
+    assert task.task_type(task).loss.lsds_to_affs_weight_ratio == 0.5
+
+    tifffile.imwrite(tmp_path / "raw.tif", np.zeros((4, 8, 8), dtype=np.uint8))
+    tiff = TiffArrayConfig(
+        name="t", file_name=tmp_path / "raw.tif", offset=(0, 0, 0), voxel_size=(4, 2, 2),
+        axis_names=["z", "y", "x"], units=["um", "um", "um"],
+    )
+    assert list(tiff.array().units) == ["um", "um", "um"]
