@@ -309,3 +309,45 @@ def test_fields_of_the_original_that_take_effect_here(tmp_path):
         axis_names=["z", "y", "x"], units=["um", "um", "um"],
     )
     assert list(tiff.array().units) == ["um", "um", "um"]
+
+
+@pytest.mark.slow
+def test_the_originals_dummy_run_trains_and_its_weights_load(options):
+    """The original's ``dummy_run`` fixture (its dummy task, architecture, trainer and
+    datasplit), trained with ``train_run`` and loaded back through the weights store's
+    ``load_weights`` / ``load_best``."""
+    import torch
+
+    from dacapo.experiments.datasplits import DummyDataSplitConfig
+    from dacapo.experiments.run import Run
+    from dacapo.experiments.run_config import RunConfig
+    from dacapo.experiments.tasks import DummyTaskConfig
+    from dacapo.experiments.trainers import DummyTrainerConfig
+    from dacapo.store.array_store import LocalArrayIdentifier, LocalContainerIdentifier
+    from dacapo.store.create_store import create_weights_store
+
+    run_config = RunConfig(
+        name="dummy_run",
+        task_config=DummyTaskConfig(name="dummy_task", embedding_dims=12, detection_threshold=0.1),
+        architecture_config=DummyArchitectureConfig(name="dummy_architecture", num_in_channels=1, num_out_channels=12),
+        trainer_config=DummyTrainerConfig(name="dummy_trainer", mirror_augment=False),
+        datasplit_config=DummyDataSplitConfig(name="dummy_datasplit"),
+        repetition=0,
+        num_iterations=3,
+    )
+    run = Run(run_config)
+    assert run.trainer.can_train(run.datasplit.train)
+    dacapo.train_run(run, validate=False)
+    weights_store = create_weights_store()
+    assert weights_store.iterations("dummy_run") == [3]
+
+    trained = {k: v.clone() for k, v in run.model.state_dict().items()}
+    fresh = Run(run_config)
+    assert any(not torch.equal(trained[k], v) for k, v in fresh.model.state_dict().items())
+    weights_store.load_weights(fresh, 3)
+    assert all(torch.equal(trained[k], v) for k, v in fresh.model.state_dict().items())
+    with pytest.raises(ValueError, match=r"run 'dummy_run': no best iteration by 'voi' on d is recorded"):
+        weights_store.load_best(fresh, "d", "voi")
+
+    container = LocalContainerIdentifier(options.runs_base_dir / "x.zarr")
+    assert container.array_identifier("raw") == LocalArrayIdentifier(options.runs_base_dir / "x.zarr", "raw")
