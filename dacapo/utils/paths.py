@@ -70,6 +70,10 @@ def is_path(value: Any) -> bool:
     return isinstance(value, Path) or is_remote(value)
 
 
+def is_local_path(value: Any) -> bool:
+    return isinstance(value, Path)
+
+
 def container_path(value: Any) -> Any:
     """A container's path: a local ``Path`` (``~`` expanded) or a remote ``UPath``."""
     path = to_path(value)

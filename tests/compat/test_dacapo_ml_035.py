@@ -77,6 +77,10 @@ def test_a_path_field_rejects_what_is_no_path_in_one_line():
     with pytest.raises(ConfigError, match=r"ZarrArrayConfig 'x': file_name=3 must be a path") as error:
         ZarrArrayConfig(name="x", file_name=3, dataset="raw")
     assert "\n" not in str(error.value)
+    from dacapo.experiments.datasplits.datasets.arrays import TiffArrayConfig
+
+    with pytest.raises(ConfigError, match=r"TiffArrayConfig 't': file_name=S3Path\(.*\) must be a local path"):
+        TiffArrayConfig(name="t", file_name="s3://bucket/raw.tif")
 
 
 def test_remote_urls_stay_urls():

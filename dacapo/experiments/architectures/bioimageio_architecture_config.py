@@ -10,7 +10,7 @@ import attrs
 from funlib.geometry import Coordinate
 
 from dacapo.config import ConfigError, check, help_field
-from dacapo.utils.paths import is_path, to_path
+from dacapo.utils.paths import is_local_path, to_path
 
 from .architecture_config import ArchitectureConfig
 from .cnnectome_unet_config import _coord_field
@@ -27,7 +27,7 @@ class BioImageIOArchitectureConfig(ArchitectureConfig):
     source: Path = help_field(
         "The bioimage.io package: a .zip, a folder holding rdf.yaml, or the rdf.yaml.",
         converter=to_path,
-        validator=check(lambda p: is_path(p) and str(p) not in ("", "."), "must be a path"),
+        validator=check(lambda p: is_local_path(p) and str(p) not in ("", "."), "must be a local path"),
     )
     weights_format: Optional[str] = help_field(
         f"One of {WEIGHTS_FORMATS}; None: the state dict if the package has one, else TorchScript.",

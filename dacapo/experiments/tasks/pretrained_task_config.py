@@ -7,7 +7,7 @@ from pathlib import Path
 import attrs
 
 from dacapo.config import ConfigError, check, help_field
-from dacapo.utils.paths import is_path, to_path
+from dacapo.utils.paths import is_local_path, to_path
 
 from .task_config import TaskConfig
 
@@ -33,7 +33,7 @@ class PretrainedTaskConfig(TaskConfig):
     weights: Path = help_field(
         "Path of the weights to load into the model.",
         converter=to_path,
-        validator=check(is_path, "must be a path"),
+        validator=check(is_local_path, "must be a local path"),
     )
 
     @property

@@ -12,7 +12,7 @@ from typing import Any
 from funlib.geometry import Coordinate
 
 from dacapo.config import ConfigError, check
-from dacapo.utils.paths import is_path as _is_path_value
+from dacapo.utils.paths import is_local_path, is_path as _is_path_value
 from dacapo.utils.paths import to_path  # noqa: F401  (the converter of every path field)
 
 
@@ -101,7 +101,8 @@ is_non_negative_coordinate = check(
     lambda v: isinstance(v, Coordinate) and all(x >= 0 for x in v),
     "must be a sequence of non-negative integers",
 )
-is_path = check(_is_path_value, "must be a path (a str, os.PathLike or URL)")
+is_path = check(is_local_path, "must be a local path (a str or os.PathLike; URLs only for zarr)")
+is_path_or_url = check(_is_path_value, "must be a path (a str, os.PathLike or URL)")
 is_str = check(lambda v: isinstance(v, str) and len(v) > 0, "must be a non-empty string")
 is_str_list = check(
     lambda v: isinstance(v, list) and all(isinstance(s, str) and s for s in v),

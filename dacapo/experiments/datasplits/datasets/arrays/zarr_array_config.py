@@ -10,7 +10,7 @@ from dacapo.config import check, help_field
 
 from ._fields import (
     is_coordinate,
-    is_path,
+    is_path_or_url,
     is_positive_coordinate,
     is_str,
     is_str_list,
@@ -42,7 +42,7 @@ class ZarrArrayConfig(ArrayConfig):
     file_name: Path = help_field(
         "Path of the zarr (v2 or v3) or N5 container (a .n5 suffix or a root attributes.json means N5).",
         converter=to_path,
-        validator=is_path,
+        validator=is_path_or_url,
     )
     dataset: str = help_field(
         "Path of the dataset inside the container, e.g. 'volumes/raw/s1'.", validator=is_str
