@@ -53,6 +53,18 @@ REMOVED_MODULES = {
 #: original module -> {name: what replaces it} for single names that are gone
 REMOVED_NAMES: dict[str, dict[str, str]] = {
     "dacapo.apply": {"apply_run": "dacapo.apply (apply(run_name, ...))"},
+    "dacapo.blockwise": {"DaCapoBlockwiseTask": "dacapo.blockwise.BlockwiseTask"},
+    "dacapo.experiments.datasplits.datasets.arrays": {
+        "DVIDArrayConfig": "nothing: export DVID volumes to zarr and use ZarrArrayConfig",
+    },
+    "dacapo.experiments.tasks.evaluators": {
+        "DummyEvaluator": "DummyTaskConfig (its task evaluates with a BinarySegmentationEvaluator)",
+        "DummyEvaluationScores": "DummyTaskConfig (BinarySegmentationEvaluationScores)",
+    },
+    "dacapo.experiments.tasks.post_processors": {
+        "DummyPostProcessor": "DummyTaskConfig (its task post-processes with ThresholdPostProcessor)",
+        "DummyPostProcessorParameters": "ThresholdPostProcessorParameters",
+    },
     "dacapo.cli": {
         name: "the `dacapo` command line (see `dacapo --help`)"
         for name in (

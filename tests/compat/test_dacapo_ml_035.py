@@ -134,8 +134,8 @@ def test_every_public_name_of_the_original_exists_or_says_what_replaces_it():
             continue
         assert value is not None, entry
         present.append(entry)
-    assert len(present) + len(replaced) == 265
-    assert len(present) >= 156, len(present)  # the count the migration page states
+    assert len(present) + len(replaced) == 408
+    assert len(present) >= 276, len(present)  # the count the migration page states
 
 
 def test_names_the_originals_users_import():
@@ -280,6 +280,12 @@ def test_entry_points_are_their_modules_and_callable():
         assert inspect.signature(module) == inspect.signature(function)
     assert dacapo.apply.validation_dataset_names is not None  # the module's own helpers
     assert callable(dacapo.train_run) and callable(dacapo.validate_run)
+    # the original's package attributes
+    assert dacapo.__version_info__ == tuple(int(v) for v in dacapo.__version__.split("."))
+    assert inspect.ismodule(dacapo.experiments) and inspect.ismodule(dacapo.predict_local)
+    from dacapo.blockwise import run_blockwise, segment_blockwise
+
+    assert (dacapo.run_blockwise, dacapo.segment_blockwise) == (run_blockwise, segment_blockwise)
 
 
 def test_calling_the_module_calls_the_function(options):

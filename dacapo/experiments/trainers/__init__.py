@@ -1,6 +1,7 @@
 """Trainer configs and (lazily imported) runtime trainers."""
 
 from . import gp_augments  # noqa: F401
+from .gp_augments import AugmentConfig  # noqa: F401
 from .dummy_trainer_config import DummyTrainerConfig  # noqa: F401
 from .gunpowder_trainer_config import GunpowderTrainerConfig  # noqa: F401
 from .trainer_config import TrainerConfig  # noqa: F401
