@@ -157,6 +157,18 @@ def http_volume(tmp_path_factory):
     the requests per (method, path)."""
     root = tmp_path_factory.mktemp("httpsrc")
     data = _write_volume(root / "vol.zarr")
+    # an OME-NGFF multiscale group (s0 at 2 nm, s1 at 4 nm) and an N5 container
+    write_array(root / "ome.zarr", "raw/s0", data, (2, 2, 2), chunks=4)
+    write_array(root / "ome.zarr", "raw/s1", data[::2, ::2, ::2].copy(), (4, 4, 4), chunks=4)
+    zarr.open_group(str(root / "ome.zarr" / "raw"), mode="a").attrs["multiscales"] = [{
+        "version": "0.4",
+        "axes": [{"name": n, "type": "space", "unit": "nanometer"} for n in "zyx"],
+        "datasets": [
+            {"path": f"s{i}", "coordinateTransformations": [{"type": "scale", "scale": [2.0 * 2**i] * 3}]}
+            for i in (0, 1)
+        ],
+    }]
+    write_array(root / "vol.n5", "volumes/raw", data, (8, 4, 2), (16, 8, 4), chunks=4)
     handler = functools.partial(_CountingHandler, directory=str(root))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.requests = Counter()
@@ -188,3 +200,16 @@ def test_http_reads_each_chunk_once(http_volume, monkeypatch):
     for _ in range(2):  # reopened and read again: none of it goes over the network again
         np.testing.assert_array_equal(config.array()[roi], data[:, :4, :4])
     assert dataset_requests() == first
+
+
+def test_http_ome_ngff_level_and_n5(http_volume, monkeypatch):
+    url, data, _ = http_volume
+    monkeypatch.setattr(zarr_array, "_REMOTE_STORES", {})
+    base = url.rsplit("/", 1)[0]
+    level = ZarrArrayConfig(name="ome", file_name=f"{base}/ome.zarr", dataset="raw", voxel_size=(4, 4, 4))
+    array = level.array()
+    assert array.voxel_size == Coordinate(4, 4, 4)
+    np.testing.assert_array_equal(array[array.roi], data[::2, ::2, ::2])
+    n5 = ZarrArrayConfig(name="n5", file_name=f"{base}/vol.n5", dataset="volumes/raw").array()
+    assert (n5.voxel_size, n5.offset) == (Coordinate(8, 4, 2), Coordinate(16, 8, 4))
+    np.testing.assert_array_equal(n5[n5.roi], data)

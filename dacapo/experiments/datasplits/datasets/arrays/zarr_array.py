@@ -86,7 +86,7 @@ def remote_store(path, n5: bool = False):
     key = (url, n5, repr(sorted(options.items())))
     if key not in _REMOTE_STORES:
         fs = fsspec.filesystem(protocol(path), **options)
-        kind = zarr.storage.N5FSStore if n5 else zarr.storage.FSStore
+        kind = zarr.n5.N5FSStore if n5 else zarr.storage.FSStore
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)
             store = kind(url, fs=fs, mode="r")
