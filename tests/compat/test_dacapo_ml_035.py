@@ -347,6 +347,8 @@ def test_the_originals_dummy_run_trains_and_its_weights_load(options):
     )
     run = Run(run_config)
     assert run.trainer.can_train(run.datasplit.train)
+    with pytest.raises(NotImplementedError, match=r"Trainer.iterate \(dacapo-ml 0.3.5\).*use dacapo.train_run"):
+        run.trainer.iterate(1, run.model, run.optimizer, "cpu")
     dacapo.train_run(run, validate=False)
     weights_store = create_weights_store()
     assert weights_store.iterations("dummy_run") == [3]
