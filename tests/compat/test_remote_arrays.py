@@ -169,6 +169,8 @@ def http_volume(tmp_path_factory):
         ],
     }]
     write_array(root / "vol.n5", "volumes/raw", data, (8, 4, 2), (16, 8, 4), chunks=4)
+    write_array(root / "sparse.zarr", "raw", data + 1, (2, 2, 2), chunks=4)
+    (root / "sparse.zarr" / "raw" / "0.0.0").unlink()  # a chunk never written: the fill value
     handler = functools.partial(_CountingHandler, directory=str(root))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.requests = Counter()
@@ -213,3 +215,13 @@ def test_http_ome_ngff_level_and_n5(http_volume, monkeypatch):
     n5 = ZarrArrayConfig(name="n5", file_name=f"{base}/vol.n5", dataset="volumes/raw").array()
     assert (n5.voxel_size, n5.offset) == (Coordinate(8, 4, 2), Coordinate(16, 8, 4))
     np.testing.assert_array_equal(n5[n5.roi], data)
+
+
+def test_http_chunk_that_was_never_written_reads_as_fill_value(http_volume, monkeypatch):
+    url, data, _ = http_volume
+    monkeypatch.setattr(zarr_array, "_REMOTE_STORES", {})
+    base = url.rsplit("/", 1)[0]
+    array = ZarrArrayConfig(name="sparse", file_name=f"{base}/sparse.zarr", dataset="raw").array()
+    expected = data + 1
+    expected[:4, :4, :4] = 0
+    np.testing.assert_array_equal(array[array.roi], expected)

@@ -75,6 +75,31 @@ def _aws_credentials() -> bool:
         return False
 
 
+class _ChunkCache(zarr.LRUStoreCache):
+    """An LRU cache whose ``getitems`` fetches the chunks it lacks in one concurrent call of the
+    remote store: zarr's default asks whether each chunk exists first, a request per chunk."""
+
+    def getitems(self, keys, *, contexts):
+        found, missing = {}, []
+        with self._mutex:
+            for key in keys:
+                if key in self._values_cache:
+                    found[key] = self._values_cache[key]
+                    self._values_cache.move_to_end(key)
+                    self.hits += 1
+                else:
+                    missing.append(key)
+        if missing:
+            fetched = self._store.getitems(missing, contexts=contexts)
+            with self._mutex:
+                self.misses += len(missing)
+                for key, value in fetched.items():
+                    if key not in self._values_cache:
+                        self._cache_value(key, value)
+            found.update(fetched)
+        return found
+
+
 def remote_store(path, n5: bool = False):
     """A read-only zarr store for a remote container (``zarr.storage.FSStore``, or
     ``N5FSStore`` for N5) behind an in-memory LRU cache of ``REMOTE_CACHE_BYTES``; one per
@@ -91,7 +116,7 @@ def remote_store(path, n5: bool = False):
             warnings.simplefilter("ignore", FutureWarning)
             store = kind(url, fs=fs, mode="r")
         max_size = int(os.environ.get("DACAPO_REMOTE_CACHE_BYTES", REMOTE_CACHE_BYTES))
-        _REMOTE_STORES[key] = zarr.LRUStoreCache(store, max_size=max_size)
+        _REMOTE_STORES[key] = _ChunkCache(store, max_size=max_size)
     return _REMOTE_STORES[key]
 
 
