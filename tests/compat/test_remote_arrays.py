@@ -15,9 +15,10 @@ import zarr
 from funlib.geometry import Coordinate, Roi
 from funlib.persistence import prepare_ds
 
+import dacapo
 from dacapo.config import ConfigError
 from dacapo.experiments.datasplits.datasets.arrays import ZarrArrayConfig
-from dacapo.experiments.datasplits.datasets.arrays import zarr_array
+from dacapo.experiments.datasplits.datasets.arrays import _remote
 from dacapo.experiments.datasplits import DataSplitGenerator
 from dacapo.store.converter import structure, unstructure
 from dacapo.utils.synthetic import make_cells, write_array
@@ -77,7 +78,7 @@ def s3_env(s3_bucket, monkeypatch):
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-    monkeypatch.setattr(zarr_array, "_REMOTE_STORES", {})
+    monkeypatch.setattr(_remote, "_REMOTE_STORES", {})
     return endpoint, data
 
 
@@ -92,7 +93,7 @@ def test_s3_with_credentials_reads_and_round_trips(s3_env, monkeypatch):
     assert array.voxel_size == Coordinate(2, 2, 2)
     assert array.roi == Roi((8, 8, 8), (16, 16, 16))
     np.testing.assert_array_equal(array[Roi((10, 8, 12), (4, 6, 8))], data[1:3, 0:3, 2:6])
-    assert "anon" not in zarr_array.remote_storage_options(config.file_name)
+    assert "anon" not in _remote.remote_storage_options(config.file_name)
 
 
 def test_s3_anonymous_without_credentials(s3_env, monkeypatch):
@@ -102,7 +103,7 @@ def test_s3_anonymous_without_credentials(s3_env, monkeypatch):
     monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     config = ZarrArrayConfig(name="raw", file_name="s3://cosem/vol.zarr", dataset="raw")
-    assert zarr_array.remote_storage_options(config.file_name) == {"anon": True}
+    assert _remote.remote_storage_options(config.file_name) == {"anon": True}
     np.testing.assert_array_equal(config.array()[Roi((8, 8, 8), (16, 16, 16))], data)
 
 
@@ -184,7 +185,7 @@ def http_volume(tmp_path_factory):
 def test_http_reads_each_chunk_once(http_volume, monkeypatch):
     """Training reads the same chunks again and again: they come from the network once."""
     url, data, requests = http_volume
-    monkeypatch.setattr(zarr_array, "_REMOTE_STORES", {})
+    monkeypatch.setattr(_remote, "_REMOTE_STORES", {})
     requests.clear()
     config = ZarrArrayConfig(name="raw", file_name=url, dataset="raw")
     assert structure(unstructure(config)) == config
@@ -206,7 +207,7 @@ def test_http_reads_each_chunk_once(http_volume, monkeypatch):
 
 def test_http_ome_ngff_level_and_n5(http_volume, monkeypatch):
     url, data, _ = http_volume
-    monkeypatch.setattr(zarr_array, "_REMOTE_STORES", {})
+    monkeypatch.setattr(_remote, "_REMOTE_STORES", {})
     base = url.rsplit("/", 1)[0]
     level = ZarrArrayConfig(name="ome", file_name=f"{base}/ome.zarr", dataset="raw", voxel_size=(4, 4, 4))
     array = level.array()
@@ -219,9 +220,48 @@ def test_http_ome_ngff_level_and_n5(http_volume, monkeypatch):
 
 def test_http_chunk_that_was_never_written_reads_as_fill_value(http_volume, monkeypatch):
     url, data, _ = http_volume
-    monkeypatch.setattr(zarr_array, "_REMOTE_STORES", {})
+    monkeypatch.setattr(_remote, "_REMOTE_STORES", {})
     base = url.rsplit("/", 1)[0]
     array = ZarrArrayConfig(name="sparse", file_name=f"{base}/sparse.zarr", dataset="raw").array()
     expected = data + 1
     expected[:4, :4, :4] = 0
     np.testing.assert_array_equal(array[array.roi], expected)
+
+
+@pytest.mark.slow
+def test_a_run_trains_and_validates_on_s3_data(s3_bucket, s3_env, monkeypatch, tmp_path, options):
+    """A small run whose train and validation volumes live in the S3 bucket: its data fetcher
+    process and validation read them through fsspec."""
+    import attrs
+    import boto3
+
+    from dacapo.experiments.datasplits import TrainValidateDataSplitConfig
+    from dacapo.store.create_store import create_stats_store, create_weights_store
+
+    from e2e.helpers import dataset_config, small_run_config
+
+    endpoint, _ = s3_env
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    local = small_run_config(tmp_path, name="s3_run", iterations=2, validation_interval=2, num_data_fetchers=1)
+    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+    for container in ("train.zarr", "val.zarr"):
+        for file in (tmp_path / container).rglob("*"):
+            if file.is_file():
+                client.upload_file(str(file), "cosem", f"run/{file.relative_to(tmp_path).as_posix()}")
+    datasplit = TrainValidateDataSplitConfig(
+        name="cells_on_s3",
+        train_configs=[dataset_config("s3://cosem/run/train.zarr", "train")],
+        validate_configs=[dataset_config("s3://cosem/run/val.zarr", "val")],
+    )
+    run_config = attrs.evolve(local, datasplit_config=datasplit)
+
+    from dacapo.experiments.run import Run
+
+    dacapo_run = Run(run_config)
+    source = dacapo_run.datasplit.train[0].config.raw_config.source_array_config
+    assert str(source.file_name) == "s3://cosem/run/train.zarr"
+    dacapo.train_run(dacapo_run)
+    assert create_weights_store().iterations("s3_run") == [2]
+    scores = create_stats_store().retrieve_validation_iteration_scores("s3_run")
+    assert [s.iteration for s in scores] == [2]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import re
 import warnings
 from functools import partial
@@ -15,7 +14,7 @@ import zarr
 from funlib.geometry import Coordinate, Roi
 from funlib.persistence import Array
 
-from dacapo.utils.paths import container_path, is_remote, protocol
+from dacapo.utils.paths import container_path, is_remote
 
 from ._fields import config_error
 from ._zarr_v3 import V3Nodes, is_v3
@@ -41,83 +40,14 @@ def open_store(path: Path, n5: Optional[bool] = None):
     a remote container reads through fsspec (``remote_store``)."""
     n5 = is_n5(path) if n5 is None else n5
     if is_remote(path):
+        from ._remote import remote_store
+
         return remote_store(path, n5)
     if n5:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)
             return zarr.N5Store(str(path))
     return zarr.DirectoryStore(str(path))
-
-
-#: bytes of chunks and metadata kept per remote container and process, so that training reads
-#: each chunk from the network once (``DACAPO_REMOTE_CACHE_BYTES`` overrides it)
-REMOTE_CACHE_BYTES = 1 << 30
-_REMOTE_STORES: dict = {}
-
-
-def remote_storage_options(path) -> dict:
-    """fsspec options for a remote container: those of the ``UPath``, and for S3 anonymous
-    access where no AWS credentials are configured (public buckets such as
-    ``s3://janelia-cosem-datasets``). Credentials come from the usual places (environment,
-    ``~/.aws``, ``GOOGLE_APPLICATION_CREDENTIALS``), never from a stored config."""
-    options = dict(getattr(path, "storage_options", {}) or {})
-    if protocol(path) in ("s3", "s3a") and "anon" not in options and not _aws_credentials():
-        options["anon"] = True
-    return options
-
-
-def _aws_credentials() -> bool:
-    try:
-        import botocore.session
-
-        return botocore.session.get_session().get_credentials() is not None
-    except Exception:
-        return False
-
-
-class _ChunkCache(zarr.LRUStoreCache):
-    """An LRU cache whose ``getitems`` fetches the chunks it lacks in one concurrent call of the
-    remote store: zarr's default asks whether each chunk exists first, a request per chunk."""
-
-    def getitems(self, keys, *, contexts):
-        found, missing = {}, []
-        with self._mutex:
-            for key in keys:
-                if key in self._values_cache:
-                    found[key] = self._values_cache[key]
-                    self._values_cache.move_to_end(key)
-                    self.hits += 1
-                else:
-                    missing.append(key)
-        if missing:
-            fetched = self._store.getitems(missing, contexts=contexts)
-            with self._mutex:
-                self.misses += len(missing)
-                for key, value in fetched.items():
-                    if key not in self._values_cache:
-                        self._cache_value(key, value)
-            found.update(fetched)
-        return found
-
-
-def remote_store(path, n5: bool = False):
-    """A read-only zarr store for a remote container (``zarr.storage.FSStore``, or
-    ``N5FSStore`` for N5) behind an in-memory LRU cache of ``REMOTE_CACHE_BYTES``; one per
-    container, options and process."""
-    import fsspec
-
-    url = str(path)
-    options = remote_storage_options(path)
-    key = (url, n5, repr(sorted(options.items())))
-    if key not in _REMOTE_STORES:
-        fs = fsspec.filesystem(protocol(path), **options)
-        kind = zarr.n5.N5FSStore if n5 else zarr.storage.FSStore
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", FutureWarning)
-            store = kind(url, fs=fs, mode="r")
-        max_size = int(os.environ.get("DACAPO_REMOTE_CACHE_BYTES", REMOTE_CACHE_BYTES))
-        _REMOTE_STORES[key] = _ChunkCache(store, max_size=max_size)
-    return _REMOTE_STORES[key]
 
 
 def normalize_dataset(dataset: str) -> str:
@@ -355,6 +285,10 @@ def open_zarr_array(config, mode: str = "r") -> Array:
         raise config_error(config, "mode", config.mode, f"is read-only, cannot open with mode={mode!r}")
     if mode != "r" and is_remote(path):
         raise config_error(config, "file_name", path, f"is remote, which DaCapo reads only (mode={mode!r})")
+    if is_remote(path):
+        from ._remote import remote_path
+
+        path = remote_path(path)
     try:
         exists = path.exists()
     except Exception as exc:  # no network, refused credentials, an unknown protocol ...
@@ -524,6 +458,10 @@ def copy_attrs_of(source) -> dict:
 def read_annotation_attrs(config) -> Optional[dict]:
     """``cellmap.annotation`` attributes for a ``ZarrArrayConfig``'s dataset (or a parent)."""
     path = container_path(config.file_name)
+    if is_remote(path):
+        from ._remote import remote_path
+
+        path = remote_path(path)
     if not path.exists():
         return None
     dataset = normalize_dataset(config.dataset)
