@@ -118,6 +118,8 @@ def test_the_originals_option_spellings(tmp_path, options, monkeypatch):
     assert Options.instance().serialize()["type"] == "files"  # no None values, as the original
     with pytest.raises(RuntimeError, match="Singleton: Use Options.instance()"):
         Options()
+    with pytest.raises(ConfigError, match=r"runs_base_dir='s3://bucket/runs' must be a local path"):
+        Options.instance(runs_base_dir="s3://bucket/runs")
 
 
 # --- 3. names ------------------------------------------------------------------------------------
