@@ -169,13 +169,16 @@ class DefaultChangedWarning(UserWarning):
 _WARNED: set[str] = set()
 
 
-def original_default(original: Any, why: str):
-    """An attrs validator that warns once per process and field when a config holds this
-    field's (new) default value, which differs from the original's ``original``."""
+def original_default(config_class: str, original: Any, why: str):
+    """An attrs validator that warns once per process and field when a ``config_class`` (by
+    name: subclasses had their own defaults in the original) holds this field's (new) default
+    value, which differs from the original's ``original``."""
 
     def validator(instance: Any, attribute: Any, value: Any) -> None:
         key = f"{type(instance).__name__}.{attribute.name}"
-        if value != attribute.default or value == original or key in _WARNED:
+        if type(instance).__name__ != config_class or key in _WARNED:
+            return
+        if value != attribute.default or value == original:
             return
         _WARNED.add(key)
         warnings.warn(

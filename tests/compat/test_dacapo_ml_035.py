@@ -195,7 +195,6 @@ def test_predict_local_predict_as_the_original(tmp_path):
 # --- 4. defaults ---------------------------------------------------------------------------------
 #: the fields whose default (or presence) differs from the original, each on the migration page
 DIFFERENCES = {
-    "HotDistanceTaskConfig.kernel_size": "missing",
     "GunpowderTrainerConfig.gt_min_reject": "missing",
     "DVIDArrayConfig.source": "missing class",
     "DistanceTaskConfig.mask_distances": "default",
@@ -256,7 +255,7 @@ def torch_batch_norms():
 
 def test_a_deliberately_changed_default_warns_once(monkeypatch):
     from dacapo import compat
-    from dacapo.experiments.tasks import DistanceTaskConfig
+    from dacapo.experiments.tasks import DistanceTaskConfig, HotDistanceTaskConfig
 
     monkeypatch.setattr(compat, "_WARNED", set())
     with pytest.warns(compat.DefaultChangedWarning, match=r"DistanceTaskConfig.mask_distances is False \(dacapo-ml 0.3.5 defaulted to True\)"):
@@ -264,6 +263,8 @@ def test_a_deliberately_changed_default_warns_once(monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         DistanceTaskConfig(name="e", channels=["a"], clip_distance=5, tol_distance=10)
+        # the original's hot-distance task defaulted to False: no warning for it
+        HotDistanceTaskConfig(name="h", channels=["a"], clip_distance=5, tol_distance=10)
         DistanceTaskConfig(name="f", channels=["a"], clip_distance=5, tol_distance=10, mask_distances=True)
 
 
@@ -314,6 +315,15 @@ def test_fields_of_the_original_that_take_effect_here(tmp_path):
         lsds_to_affs_weight_ratio=0.5,
     )
     assert task.task_type(task).loss.lsds_to_affs_weight_ratio == 0.5
+
+    from dacapo.experiments.tasks import HotDistanceTaskConfig
+
+    hot = HotDistanceTaskConfig(name="hot", channels=["a"], clip_distance=5, tol_distance=10, kernel_size=3)
+    architecture = DummyArchitectureConfig(name="a", num_in_channels=1, num_out_channels=4)
+    model = hot.task_type(hot).predictor.create_model(architecture.architecture_type(architecture))
+    assert model.prediction_head.kernel_size == (3, 3, 3)
+    with pytest.raises(ConfigError, match="kernel_size=2 must be an odd positive integer"):
+        HotDistanceTaskConfig(name="hot", channels=["a"], clip_distance=5, tol_distance=10, kernel_size=2)
 
     tifffile.imwrite(tmp_path / "raw.tif", np.zeros((4, 8, 8), dtype=np.uint8))
     tiff = TiffArrayConfig(

@@ -48,7 +48,7 @@ class SimpleDataSplitConfig(DataSplitConfig):
     validate_group_name: str = help_field(
         "The directory (below path) of the validation containers.",
         default="validate",
-        validator=[is_str, original_default("test", "validation containers are looked up in 'validate'")],
+        validator=[is_str, original_default("SimpleDataSplitConfig", "test", "validation containers are looked up in 'validate'")],
     )
     raw_name: str = help_field("The raw dataset in each container.", default="raw", validator=is_str)
     gt_name: str = help_field(

@@ -80,7 +80,7 @@ class DistanceTaskConfig(TaskConfig):
         default=False,
         validator=[
             check(lambda v: isinstance(v, bool), "must be a bool"),
-            original_default(True, "distances are not masked near crop and unannotated borders"),
+            original_default("DistanceTaskConfig", True, "distances are not masked near crop and unannotated borders"),
         ],
     )
     clipmin: float = help_field(

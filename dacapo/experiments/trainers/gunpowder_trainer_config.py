@@ -53,7 +53,7 @@ class GunpowderTrainerConfig(TrainerConfig):
         "Use raw only around the ground truth: raw is cropped to the gt ROI grown by the "
         "network's context (zero outside), instead of reading raw anywhere it exists.",
         default=True,
-        validator=original_default(False, "raw is read only around the ground truth"),
+        validator=original_default("GunpowderTrainerConfig", False, "raw is read only around the ground truth"),
     )
     optimizer: str = help_field(
         f"Optimizer: one of {', '.join(OPTIMIZERS)} (RAdam as in the original).",
