@@ -20,6 +20,8 @@ from typing import Any, Optional, Union
 import numpy as np
 from funlib.geometry import Coordinate, Roi
 
+from dacapo.compat import original_arguments, removed_names
+
 from .predict import output_identifier, parse_roi
 
 logger = logging.getLogger(__name__)
@@ -210,6 +212,7 @@ def blockwise_context(post_processor, voxel_size: Coordinate, instance: bool) ->
     return Coordinate(voxels * int(v) for v in voxel_size)
 
 
+@original_arguments(unsupported={"file_format": ("zarr", "zarr outputs (the only format)")})
 def apply(
     run_name: str,
     input_container: Union[str, Path],
@@ -318,7 +321,5 @@ from dacapo.utils.callable_module import make_callable  # noqa: E402
 
 make_callable(__name__)  # ``dacapo.apply(...)`` calls apply(); ``import dacapo.apply`` is this module
 
-
-from dacapo.compat import removed_names  # noqa: E402
 
 __getattr__ = removed_names(__name__)  # the names of dacapo-ml 0.3.5 that are gone

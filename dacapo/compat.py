@@ -161,6 +161,35 @@ def removed_names(module_name: str):
     return __getattr__
 
 
+# --- keyword arguments of the original's functions -------------------------------------------
+def original_arguments(renamed: dict[str, str] | None = None, unsupported: dict | None = None):
+    """A decorator that takes dacapo-ml 0.3.5's keyword arguments: ``renamed`` maps an
+    original name to this function's; ``unsupported`` maps a name to ``(the value accepted,
+    what replaces it)``, and any other value fails in one line."""
+    import functools
+
+    renamed, unsupported = renamed or {}, unsupported or {}
+
+    def decorate(function):
+        where = f"{function.__module__}.{function.__name__}"
+
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            for old, new in renamed.items():
+                if old in kwargs:
+                    if new in kwargs:
+                        raise TypeError(f"{where}() got both {old}= (dacapo-ml 0.3.5) and {new}=")
+                    kwargs[new] = kwargs.pop(old)
+            for name, (accepted, replacement) in unsupported.items():
+                if name in kwargs and kwargs.pop(name) != accepted:
+                    raise ValueError(_message(f"{where}({name}=...)", replacement))
+            return function(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
 # --- defaults that differ from the original on purpose ---------------------------------------
 class DefaultChangedWarning(UserWarning):
     """A config field kept a default that differs from dacapo-ml 0.3.5's."""

@@ -13,6 +13,8 @@ import math
 import time
 from typing import Optional
 
+from dacapo.compat import original_arguments
+
 logger = logging.getLogger(__name__)
 
 
@@ -20,6 +22,7 @@ class TrainingError(RuntimeError):
     pass
 
 
+@original_arguments(renamed={"do_validate": "validate"})
 def train(run_name: str, validate: bool = True, background_validation: bool = False) -> None:
     from dacapo.experiments.run import Run
     from dacapo.store.create_store import create_config_store
@@ -28,6 +31,7 @@ def train(run_name: str, validate: bool = True, background_validation: bool = Fa
     train_run(Run(run_config), validate=validate, background_validation=background_validation)
 
 
+@original_arguments(renamed={"do_validate": "validate"})
 def train_run(
     run,
     validate: bool = True,

@@ -9,11 +9,16 @@ from typing import Optional
 
 import numpy as np
 
+from dacapo.compat import original_arguments
+
 logger = logging.getLogger(__name__)
 
 BEST = "best"  # alias of the evaluator's primary criterion in the weights store
 
 
+_DATASETS_CONFIG = {"datasets_config": (None, "the run's datasplit (validate a run whose datasplit holds those datasets)")}
+
+@original_arguments(unsupported=_DATASETS_CONFIG)
 def validate(run_name: str, iteration: int, progress: bool = True):
     """Validate the stored checkpoint ``iteration`` of run ``run_name``."""
     from dacapo.experiments.run import Run
@@ -25,6 +30,7 @@ def validate(run_name: str, iteration: int, progress: bool = True):
     return validate_run(run, iteration, progress=progress)
 
 
+@original_arguments(unsupported=_DATASETS_CONFIG)
 def validate_run(
     run, iteration: int, device: Optional[str] = None, board=None, progress: bool = True
 ):

@@ -361,7 +361,7 @@ def test_the_originals_dummy_run_trains_and_its_weights_load(options):
     assert run.trainer.can_train(run.datasplit.train)
     with pytest.raises(NotImplementedError, match=r"Trainer.iterate \(dacapo-ml 0.3.5\).*use dacapo.train_run"):
         run.trainer.iterate(1, run.model, run.optimizer, "cpu")
-    dacapo.train_run(run, validate=False)
+    dacapo.train_run(run, do_validate=False)  # the original's keyword
     weights_store = create_weights_store()
     assert weights_store.iterations("dummy_run") == [3]
 
@@ -375,3 +375,19 @@ def test_the_originals_dummy_run_trains_and_its_weights_load(options):
 
     container = LocalContainerIdentifier(options.runs_base_dir / "x.zarr")
     assert container.array_identifier("raw") == LocalArrayIdentifier(options.runs_base_dir / "x.zarr", "raw")
+
+
+def test_the_originals_keyword_arguments(options):
+    """``train(run_name, do_validate=False)`` and friends: renamed keywords are passed on (the
+    slow dummy-run test trains with ``do_validate=False``), unsupported values fail in one
+    line."""
+    with pytest.raises(Exception, match="no_such_run") as error:
+        dacapo.train("no_such_run", do_validate=False)
+    assert not isinstance(error.value, TypeError)
+    with pytest.raises(TypeError, match=r"got both do_validate= \(dacapo-ml 0.3.5\) and validate="):
+        dacapo.train("no_such_run", do_validate=False, validate=True)
+    with pytest.raises(ValueError, match=r"^dacapo.validate.validate_run\(datasets_config=...\) \(dacapo-ml 0.3.5\) does not exist"):
+        dacapo.validate_run(None, 0, datasets_config=["x"])
+    with pytest.raises(ValueError, match=r"dacapo.apply.apply\(file_format=...\).*use zarr outputs"):
+        dacapo.apply("run", "in.zarr", "raw", "out", file_format="n5")
+    assert "validate" in inspect.signature(dacapo.train_run).parameters
