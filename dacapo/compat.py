@@ -214,7 +214,7 @@ def original_default(config_class: str, original: Any, why: str):
             f"{key} is {value!r} (dacapo-ml 0.3.5 defaulted to {original!r}): {why} "
             "(shown once; docs/migration.md)",
             DefaultChangedWarning,
-            stacklevel=2,
+            stacklevel=3,  # the code that made the config (past attrs' __init__)
         )
 
     return validator
