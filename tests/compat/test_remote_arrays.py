@@ -21,6 +21,7 @@ from dacapo.experiments.datasplits.datasets.arrays import ZarrArrayConfig
 from dacapo.experiments.datasplits.datasets.arrays import _remote
 from dacapo.experiments.datasplits import DataSplitGenerator
 from dacapo.store.converter import structure, unstructure
+from dacapo.store.create_store import create_config_store
 from dacapo.utils.synthetic import make_cells, write_array
 
 pytest.importorskip("s3fs")
@@ -82,13 +83,16 @@ def s3_env(s3_bucket, monkeypatch):
     return endpoint, data
 
 
-def test_s3_with_credentials_reads_and_round_trips(s3_env, monkeypatch):
+def test_s3_with_credentials_reads_and_round_trips(s3_env, monkeypatch, options):
     _, data = s3_env
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     config = ZarrArrayConfig(name="raw", file_name="s3://cosem/vol.zarr", dataset="raw", mode="r")
     assert structure(unstructure(config)) == config
     assert unstructure(config)["file_name"] == "s3://cosem/vol.zarr"
+    store = create_config_store()
+    store.store_array_config(config)
+    assert store.retrieve_array_config("raw") == config
     array = config.array()
     assert array.voxel_size == Coordinate(2, 2, 2)
     assert array.roi == Roi((8, 8, 8), (16, 16, 16))
