@@ -21,6 +21,8 @@ from typing import Any, Optional, Union
 import numpy as np
 from funlib.geometry import Roi
 
+from dacapo.compat import original_arguments, removed_names
+
 from .predict import output_identifier, parse_roi
 
 logger = logging.getLogger(__name__)
@@ -178,6 +180,7 @@ def parameters_name(parameters) -> str:
     return text or f"id_{parameters.id}"
 
 
+@original_arguments(unsupported={"file_format": ("zarr", "zarr outputs (the only format)")})
 def apply(
     run_name: str,
     input_container: Union[str, Path],
@@ -260,3 +263,11 @@ def apply(
         summary.seconds,
     )
     return output
+
+
+from dacapo.utils.callable_module import make_callable  # noqa: E402
+
+make_callable(__name__)  # ``dacapo.apply(...)`` calls apply(); ``import dacapo.apply`` is this module
+
+
+__getattr__ = removed_names(__name__)  # the names of dacapo-ml 0.3.5 that are gone

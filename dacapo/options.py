@@ -17,6 +17,7 @@ import attrs
 import yaml
 
 from dacapo.config import ConfigError
+from dacapo.utils.paths import local_path
 
 ALIASES = {"mongo_db_host": "mongodbhost", "mongo_db_name": "mongodbname"}
 
@@ -50,11 +51,35 @@ class DaCapoOptions:
 
         context_class(self.compute_context, where="dacapo.yaml: compute_context")
 
+    # the original's spellings (dacapo-ml 0.3.5): ``options.mongo_db_host`` and ``serialize()``
+    @property
+    def mongo_db_host(self) -> Optional[str]:
+        return self.mongodbhost
+
+    @property
+    def mongo_db_name(self) -> Optional[str]:
+        return self.mongodbname
+
+    def serialize(self) -> dict:
+        """The options as the original's ``DaCapoConfig.serialize()`` returns them: its keys,
+        plain values, ``None`` left out."""
+        data = {
+            "type": self.type,
+            "runs_base_dir": str(self.runs_base_dir),
+            "compute_context": self.compute_context,
+            "mongo_db_host": self.mongodbhost,
+            "mongo_db_name": self.mongodbname,
+        }
+        return {k: v for k, v in data.items() if v is not None}
+
+
+DaCapoConfig = DaCapoOptions  # the original's name
+
 
 def _directory(value: Any, key: str) -> Path:
     if not isinstance(value, (str, os.PathLike)) or not str(value).strip():
         raise ConfigError(f"dacapo.yaml: {key} must be a directory path, got {value!r}")
-    return Path(value).expanduser()
+    return local_path(value, f"dacapo.yaml: {key}").expanduser()
 
 
 def _redact(uri: Optional[str]) -> str:
@@ -118,6 +143,9 @@ def _from_environment() -> dict:
 class Options:
     """``Options.instance(**overrides)`` → the current ``DaCapoOptions``."""
 
+    def __init__(self) -> None:
+        raise RuntimeError("Singleton: Use Options.instance()")
+
     @classmethod
     def config_file(cls) -> Optional[Path]:
         return next((p for p in _candidate_files() if p.is_file()), None)
@@ -147,6 +175,6 @@ class Options:
 
 
 def __getattr__(name: str) -> Any:  # ``dacapo.options.runs_base_dir`` style access
-    if name in {f.name for f in attrs.fields(DaCapoOptions)}:
+    if name in {f.name for f in attrs.fields(DaCapoOptions)} | set(ALIASES):
         return getattr(Options.instance(), name)
     raise AttributeError(name)

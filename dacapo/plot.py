@@ -182,3 +182,8 @@ def _atomic(path: os.PathLike | str, write) -> Path:
     path = Path(path)
     atomic_write(path, write)
     return path
+
+
+from dacapo.compat import removed_names  # noqa: E402
+
+__getattr__ = removed_names(__name__)  # the names of dacapo-ml 0.3.5 that are gone

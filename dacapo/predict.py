@@ -131,3 +131,8 @@ def predict(
         summary[task.task_id].completed, summary[task.task_id].skipped,
     )
     return output
+
+
+from dacapo.utils.callable_module import make_callable  # noqa: E402
+
+make_callable(__name__)  # ``dacapo.predict(...)`` calls predict(); ``import dacapo.predict`` is this module

@@ -150,3 +150,28 @@ def convert_dtype(data: np.ndarray, dtype) -> np.ndarray:
         scaled = data * info.max
         return np.clip(np.round(scaled), info.min, info.max).astype(dtype)
     return data.astype(dtype)
+
+
+def predict(model, raw_array_identifier, prediction_array_identifier, output_roi: Optional[Roi] = None):
+    """dacapo-ml 0.3.5's in-process prediction: ``model`` over the raw array (a
+    ``LocalArrayIdentifier`` or a funlib ``Array``) into a float32 array written at
+    ``prediction_array_identifier``, covering ``output_roi`` (default: the raw ROI less the
+    network's context). Returns the prediction array."""
+    from dacapo.utils.arrays import create_array, open_array
+
+    raw = raw_array_identifier
+    if hasattr(raw_array_identifier, "container"):
+        raw = open_array(raw_array_identifier)
+    predictor = BlockPredictor(model, raw)
+    if output_roi is None:
+        output_roi = raw.roi.grow(-predictor.context, -predictor.context)
+    output_roi = output_roi.snap_to_grid(predictor.output_voxel_size, mode="shrink")
+    output = create_array(
+        prediction_array_identifier,
+        roi=output_roi,
+        voxel_size=predictor.output_voxel_size,
+        num_channels=predictor.out_channels,
+        dtype=np.float32,
+    )
+    predictor.predict(predictor.write_rois(output_roi), output, clip_roi=output_roi)
+    return output

@@ -20,6 +20,8 @@ import math
 import time
 from typing import Optional
 
+from dacapo.compat import original_arguments
+
 logger = logging.getLogger(__name__)
 
 
@@ -27,6 +29,7 @@ class TrainingError(RuntimeError):
     pass
 
 
+@original_arguments(renamed={"do_validate": "validate"})
 def train(run_name: str, validate: bool = True, background_validation: bool = False) -> None:
     from dacapo.experiments.run import Run
     from dacapo.store.create_store import create_config_store
@@ -86,6 +89,7 @@ def train_step(model, optimizer, scaler, loss_fn, raw, target, weight, device, r
     return prediction, loss_value
 
 
+@original_arguments(renamed={"do_validate": "validate"})
 def train_run(
     run,
     validate: bool = True,
@@ -344,3 +348,8 @@ def _move_optimizer(optimizer, device) -> None:
         for key, value in state.items():
             if isinstance(value, torch.Tensor):
                 state[key] = value.to(device)
+
+
+from dacapo.utils.callable_module import make_callable  # noqa: E402
+
+make_callable(__name__)  # ``dacapo.train(...)`` calls train(); ``import dacapo.train`` is this module

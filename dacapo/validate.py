@@ -9,11 +9,16 @@ from typing import Optional
 
 import numpy as np
 
+from dacapo.compat import original_arguments
+
 logger = logging.getLogger(__name__)
 
 BEST = "best"  # alias of the evaluator's primary criterion in the weights store
 
 
+_DATASETS_CONFIG = {"datasets_config": (None, "the run's datasplit (validate a run whose datasplit holds those datasets)")}
+
+@original_arguments(unsupported=_DATASETS_CONFIG)
 def validate(run_name: str, iteration: int, progress: bool = True, baselines: bool = True):
     """Validate the stored checkpoint ``iteration`` of run ``run_name``."""
     from dacapo.experiments.run import Run
@@ -34,6 +39,7 @@ def format_scores(run_name: str, scores) -> str:
     return scores.format(task_config.task_type(task_config).evaluator.higher_is_better)
 
 
+@original_arguments(unsupported=_DATASETS_CONFIG)
 def validate_run(
     run, iteration: int, device: Optional[str] = None, board=None, progress: bool = True,
     baselines: bool = True,
@@ -229,3 +235,8 @@ def _remove_superseded_predictions(run_name: str, array_store) -> None:
     for entry in container.iterdir():
         if entry.is_dir() and entry.name.isdigit() and int(entry.name) not in keep:
             array_store.remove(LocalArrayIdentifier(container, entry.name))
+
+
+from dacapo.utils.callable_module import make_callable  # noqa: E402
+
+make_callable(__name__)  # ``dacapo.validate(...)`` calls validate(); ``import dacapo.validate`` is this module

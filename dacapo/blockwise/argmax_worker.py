@@ -19,3 +19,8 @@ def process_block(block, input_array, output_array, **_):
         return
     data = read(input_array, roi)
     output_array[roi] = data.argmax(axis=0).astype(output_array.dtype)
+
+
+from dacapo.compat import removed_names  # noqa: E402
+
+__getattr__ = removed_names(__name__)  # the names of dacapo-ml 0.3.5 that are gone

@@ -24,6 +24,8 @@ from typing import Any, Optional, Sequence
 import numpy as np
 from funlib.geometry import Coordinate, Roi
 
+from dacapo.compat import original_arguments
+
 from .bookkeeping import Bookkeeping
 from .loading import describe, load_function
 from .runner import run_tasks
@@ -230,6 +232,7 @@ def run_blockwise(
     return True
 
 
+@original_arguments(renamed={"keep_tmpdir": "keep_fragments"})
 def segment_blockwise(
     segment_function_file,
     context,

@@ -31,3 +31,8 @@ def process_block(block, input_array, output_array, threshold: float = 0.0, **_)
         return
     data = read(input_array, roi)
     output_array[roi] = (data > float(threshold)).astype(output_array.dtype)
+
+
+from dacapo.compat import removed_names  # noqa: E402
+
+__getattr__ = removed_names(__name__)  # the names of dacapo-ml 0.3.5 that are gone

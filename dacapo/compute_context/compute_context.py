@@ -156,3 +156,10 @@ class ClusterContext(ComputeContext):
         if self.num_gpus > 0:
             env.pop("CUDA_VISIBLE_DEVICES", None)
         return env
+
+def __getattr__(name: str):
+    if name == "create_compute_context":  # dacapo-ml 0.3.5 defined it here
+        from dacapo.compute_context import create_compute_context
+
+        return create_compute_context
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

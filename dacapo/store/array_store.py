@@ -15,6 +15,9 @@ import attrs
 class LocalContainerIdentifier:
     container: Path = attrs.field(converter=Path)
 
+    def array_identifier(self, dataset: str) -> "LocalArrayIdentifier":
+        return LocalArrayIdentifier(self.container, dataset)
+
 
 @attrs.frozen
 class LocalArrayIdentifier:

@@ -19,6 +19,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
 from funlib.geometry import Coordinate, Roi
 
 from dacapo.config import ConfigBase, ConfigError, config_class
+from dacapo.utils.paths import is_path, is_remote, to_path
 
 TYPE_KEY = "__type__"
 
@@ -58,15 +59,22 @@ converter.register_structure_hook(
 converter.register_unstructure_hook_func(
     lambda t: isinstance(t, type) and issubclass(t, PurePath), str
 )
+converter.register_unstructure_hook_func(lambda t: isinstance(t, type) and _is_upath_type(t), str)
 converter.register_structure_hook_func(
     lambda t: isinstance(t, type) and issubclass(t, PurePath), lambda v, t: _path(v, t)
 )
+for _declared in (Path, PurePath):  # cattrs's own hooks for these classes come before the above
+    converter.register_structure_hook(_declared, lambda v, t: _path(v, t))
 converter.register_unstructure_hook_func(
     lambda t: t is tuple or get_origin(t) is tuple, lambda v: [converter.unstructure(x) for x in v]
 )
 converter.register_unstructure_hook_func(
     lambda t: isinstance(t, type) and issubclass(t, enum.Enum), lambda e: e.value
 )
+
+
+def _is_upath_type(t: type) -> bool:
+    return any(c.__module__.startswith("upath") for c in t.__mro__)
 
 
 def _coordinate(value: Any) -> Coordinate:
@@ -78,10 +86,11 @@ def _coordinate(value: Any) -> Coordinate:
     return Coordinate(int(v) for v in items)
 
 
-def _path(value: Any, declared: type) -> Path:
-    if not isinstance(value, (str, PurePath)):
+def _path(value: Any, declared: type) -> Any:
+    path = to_path(value)
+    if not is_path(path):
         raise ValueError(f"expected a path, got {value!r}")
-    return Path(value) if declared in (PurePath, Path) else declared(value)
+    return path if declared in (PurePath, Path) or is_remote(path) else declared(path)
 
 
 # --- polymorphic configs -----------------------------------------------------------------------
@@ -189,3 +198,8 @@ def _lookup(data: Any, path: str) -> Any:
         except (KeyError, IndexError, TypeError):
             return _MISSING
     return data
+
+
+from dacapo.compat import removed_names  # noqa: E402
+
+__getattr__ = removed_names(__name__)  # the names of dacapo-ml 0.3.5 that are gone

@@ -103,3 +103,26 @@ class WeightsStore(ABC):
         for iteration in removed:
             self.remove(run_name, iteration)
         return removed
+
+    # --- dacapo-ml 0.3.5's loaders -------------------------------------------------------------
+    def load_weights(self, run: Any, iteration: int) -> None:
+        """Load checkpoint ``iteration`` of ``run`` into its model and optimizer."""
+        state = self.retrieve_weights(run.name, iteration)
+        run.model.load_state_dict(state["model"])
+        run.optimizer.load_state_dict(state["optimizer"])
+
+    def load_best(self, run: Any, dataset: Optional[DatasetRef], criterion: str) -> None:
+        """Load the best checkpoint of ``run`` by ``criterion`` on ``dataset``."""
+        iteration = self.retrieve_best(run.name, dataset, criterion)
+        if iteration is None:
+            where = dataset_name(dataset) if dataset is not None else "any dataset"
+            raise ValueError(
+                f"run {run.name!r}: no best iteration by {criterion!r} on {where} is recorded; "
+                "validate the run first"
+            )
+        self.load_weights(run, iteration)
+
+
+from dacapo.compat import removed_names  # noqa: E402
+
+__getattr__ = removed_names(__name__)  # the names of dacapo-ml 0.3.5 that are gone

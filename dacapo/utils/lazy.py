@@ -14,7 +14,9 @@ def lazy_exports(package: str, exports: dict[str, str]) -> tuple[Callable, Calla
     def __getattr__(name: str):
         if name in exports:
             return getattr(import_module(exports[name]), name)
-        raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        from dacapo.compat import removed_names  # dacapo-ml 0.3.5's names that are gone
+
+        return removed_names(package)(name)
 
     def __dir__():
         return sorted(list(namespace) + list(exports))

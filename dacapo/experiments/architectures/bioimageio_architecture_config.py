@@ -10,15 +10,12 @@ import attrs
 from funlib.geometry import Coordinate
 
 from dacapo.config import ConfigError, check, help_field
+from dacapo.utils.paths import is_local_path, to_path
 
 from .architecture_config import ArchitectureConfig
 from .cnnectome_unet_config import _coord_field
 
 WEIGHTS_FORMATS = ("pytorch_state_dict", "torchscript")
-
-
-def _to_path(value):
-    return Path(value) if isinstance(value, str) else value
 
 
 @attrs.frozen
@@ -29,8 +26,8 @@ class BioImageIOArchitectureConfig(ArchitectureConfig):
 
     source: Path = help_field(
         "The bioimage.io package: a .zip, a folder holding rdf.yaml, or the rdf.yaml.",
-        converter=_to_path,
-        validator=check(lambda p: isinstance(p, Path) and str(p) not in ("", "."), "must be a path"),
+        converter=to_path,
+        validator=check(lambda p: is_local_path(p) and str(p) not in ("", "."), "must be a local path"),
     )
     weights_format: Optional[str] = help_field(
         f"One of {WEIGHTS_FORMATS}; None: the state dict if the package has one, else TorchScript.",

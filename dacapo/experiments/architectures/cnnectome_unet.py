@@ -253,3 +253,8 @@ class CNNectomeUNet(Architecture):
     def forward(self, x):
         self.config.compute_output_shape(x.shape[2:])  # a clear error for shapes it cannot process
         return self.unet(x)
+
+
+from dacapo.compat import removed_names  # noqa: E402
+
+__getattr__ = removed_names(__name__)  # the names of dacapo-ml 0.3.5 that are gone

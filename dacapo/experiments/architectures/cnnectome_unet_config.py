@@ -187,7 +187,9 @@ class CNNectomeUNetConfig(ArchitectureConfig):
         validator=check(lambda v: v in ("valid", "same"), "must be 'valid' or 'same'"),
     )
     use_attention: bool = help_field("Use attention gates on the skip connections.", default=False)
-    batch_norm: bool = help_field("Use batch normalisation after each convolution.", default=True)
+    batch_norm: bool = help_field(
+        "Use batch normalisation after each convolution.", default=False  # as dacapo-ml 0.3.5
+    )
 
     def __attrs_post_init__(self) -> None:
         problem = self._problem()

@@ -50,6 +50,7 @@ from typing import Any, Optional, Sequence, Union
 from funlib.geometry import Coordinate, Roi
 
 from dacapo.config import ConfigError
+from dacapo.utils.paths import container_path, is_remote
 
 from .datasets.arrays import (
     ArrayConfig,
@@ -127,8 +128,8 @@ class DatasetSpec:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "dataset_type", _dataset_type(self.dataset_type))
-        object.__setattr__(self, "raw_container", Path(self.raw_container))
-        object.__setattr__(self, "gt_container", Path(self.gt_container))
+        object.__setattr__(self, "raw_container", container_path(self.raw_container))
+        object.__setattr__(self, "gt_container", container_path(self.gt_container))
         object.__setattr__(self, "raw_dataset", str(self.raw_dataset))
         object.__setattr__(self, "gt_dataset", str(self.gt_dataset))
 
@@ -166,8 +167,9 @@ def read_csv_rows(
 
 
 def resolve_container(container: str, base: Path) -> Path:
-    path = Path(container).expanduser()
-    return path if path.is_absolute() else base / path
+    """A CSV's container: a URL (s3://, gs://, https://...), or a path (relative to ``base``)."""
+    path = container_path(container)
+    return path if is_remote(path) or path.is_absolute() else base / path
 
 
 def generate_dataspec_from_csv(csv_path: Union[str, Path]) -> list[DatasetSpec]:
@@ -447,7 +449,7 @@ class DataSplitGenerator:
 
         from .datasets.arrays.zarr_array import is_n5, multiscale_levels, normalize_dataset, open_store
 
-        container = Path(container).expanduser()
+        container = container_path(container)
         if not container.exists():
             raise self._error(spec, f"{what} container {container} does not exist")
         store = open_store(container)
@@ -589,7 +591,7 @@ class DataSplitGenerator:
     def _dataset_arrays(self, spec: DatasetSpec):
         """``(raw_config, gt_config, mask_config, class names)`` of one row."""
         raw_config = self._raw(spec)
-        gt_container = Path(spec.gt_container).expanduser()
+        gt_container = container_path(spec.gt_container)
         if not gt_container.exists():
             raise self._error(spec, f"gt container {gt_container} does not exist")
         res = _resolution_text(self.output_resolution)
@@ -707,3 +709,8 @@ class DataSplitGenerator:
                 name=f"{mask_config.name}_cropped", source_array_config=mask_config, roi=roi
             )
         return gt_config, mask_config, roi
+
+
+from dacapo.compat import removed_names  # noqa: E402
+
+__getattr__ = removed_names(__name__)  # the names of dacapo-ml 0.3.5 that are gone

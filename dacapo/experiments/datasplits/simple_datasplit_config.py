@@ -6,6 +6,7 @@ from pathlib import Path
 import attrs
 
 from dacapo.config import ConfigError, help_field
+from dacapo.compat import original_default
 
 from .datasets.arrays._fields import is_path, is_str, required, to_path
 from .datasplit_config import DataSplitConfig
@@ -47,7 +48,7 @@ class SimpleDataSplitConfig(DataSplitConfig):
     validate_group_name: str = help_field(
         "The directory (below path) of the validation containers.",
         default="validate",
-        validator=is_str,
+        validator=[is_str, original_default("SimpleDataSplitConfig", "test", "validation containers are looked up in 'validate'")],
     )
     raw_name: str = help_field("The raw dataset in each container.", default="raw", validator=is_str)
     gt_name: str = help_field(

@@ -71,3 +71,8 @@ class CosemStart:
             state = state["model"]
         transfer_state(model, state, what=f"COSEM start {self.run}/{self.criterion}")
         return self.criterion
+
+
+from dacapo.compat import removed_names  # noqa: E402
+
+__getattr__ = removed_names(__name__)  # the names of dacapo-ml 0.3.5 that are gone

@@ -124,3 +124,8 @@ class Start:
         )
         logger.info("initialised weights from run %s, iteration %s", self.run, iteration)
         return iteration
+
+
+from dacapo.compat import removed_names  # noqa: E402
+
+__getattr__ = removed_names(__name__)  # the names of dacapo-ml 0.3.5 that are gone

@@ -27,7 +27,9 @@ class AffinitiesTask(Task):
             lsd_weight_clipmax=task_config.lsd_weight_clipmax,
             background_as_object=task_config.background_as_object,
         )
-        self.loss = AffinitiesLoss(self.predictor.num_affinities)
+        self.loss = AffinitiesLoss(
+            self.predictor.num_affinities, task_config.lsds_to_affs_weight_ratio
+        )
         self.post_processor = WatershedPostProcessor(
             task_config.neighborhood, biases=task_config.biases,
             background=task_config.background,

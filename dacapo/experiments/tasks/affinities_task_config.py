@@ -92,6 +92,12 @@ class AffinitiesTaskConfig(TaskConfig):
         default=1,
         validator=[_is_int, positive],
     )
+    lsds_to_affs_weight_ratio: float = help_field(
+        "With lsds: the weight of the LSD loss relative to the affinity loss.",
+        default=1.0,
+        converter=_float,
+        validator=check(lambda v: v >= 0, "must be >= 0"),
+    )
     grow_boundary_iterations: int = help_field(
         "Widen the boundaries between touching gt objects by this many voxels before computing "
         "the targets.",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import attrs
 
 from dacapo.config import check, help_field, positive
+from dacapo.compat import original_default
 
 from ._sweep import sweep_field
 from .post_processors.threshold_post_processor import DEFAULT_THRESHOLDS
@@ -79,7 +80,10 @@ class DistanceTaskConfig(TaskConfig):
         "be known. This is anywhere that the distance to crop boundary (or to unannotated "
         "voxels) is less than the distance to object boundary.",
         default=False,
-        validator=check(lambda v: isinstance(v, bool), "must be a bool"),
+        validator=[
+            check(lambda v: isinstance(v, bool), "must be a bool"),
+            original_default("DistanceTaskConfig", True, "distances are not masked near crop and unannotated borders"),
+        ],
     )
     clipmin: float = help_field(
         "The minimum value for the class frequencies used to balance the weights "

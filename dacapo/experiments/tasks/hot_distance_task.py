@@ -19,6 +19,7 @@ class HotDistanceTask(Task):
             mask_distances=task_config.mask_distances,
             clipmin=task_config.clipmin,
             clipmax=task_config.clipmax,
+            kernel_size=task_config.kernel_size or 1,
         )
         n = len(task_config.channels)
         self.loss = HotDistanceLoss(n)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import attrs
+
+from dacapo.config import check, help_field
 
 from .distance_task_config import DistanceTaskConfig
 
@@ -14,6 +18,16 @@ class HotDistanceTaskConfig(DistanceTaskConfig):
     eval), then its distance channel ``<c>_distance`` (tanh-normalised signed distance, MSE).
     The gt has ``len(channels)`` channels. Post-processing thresholds the distance channels;
     evaluation as the distance task."""
+
+    kernel_size: Optional[int] = help_field(
+        "Kernel size of the prediction head (odd; zero-padded, so the output shape is kept); "
+        "None: 1.",
+        default=None,
+        validator=check(
+            lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1 and v % 2 == 1,
+            "must be an odd positive integer",
+        ),
+    )
 
     @property
     def task_type(self):

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path, PurePath
+from pathlib import Path
 
 import attrs
 
 from dacapo.config import ConfigError, check, help_field
+from dacapo.utils.paths import is_local_path, to_path
 
 from .task_config import TaskConfig
-
-
-def _to_path(value):
-    if isinstance(value, (str, PurePath)) and not isinstance(value, Path):
-        return Path(value)
-    return value
 
 
 def _check_sub_task(instance, attribute, value):
@@ -37,8 +32,8 @@ class PretrainedTaskConfig(TaskConfig):
     )
     weights: Path = help_field(
         "Path of the weights to load into the model.",
-        converter=_to_path,
-        validator=check(lambda v: isinstance(v, Path), "must be a path"),
+        converter=to_path,
+        validator=check(is_local_path, "must be a local path"),
     )
 
     @property

@@ -5,6 +5,7 @@ from typing import Optional
 import attrs
 
 from dacapo.config import check, help_field, non_negative, positive
+from dacapo.compat import original_default
 
 from .gp_augments import AugmentConfig
 from .trainer_config import TrainerConfig
@@ -52,6 +53,7 @@ class GunpowderTrainerConfig(TrainerConfig):
         "Use raw only around the ground truth: raw is cropped to the gt ROI grown by the "
         "network's context (zero outside), instead of reading raw anywhere it exists.",
         default=True,
+        validator=original_default("GunpowderTrainerConfig", False, "raw is read only around the ground truth"),
     )
     optimizer: str = help_field(
         f"Optimizer: one of {', '.join(OPTIMIZERS)} (RAdam as in the original).",

@@ -77,6 +77,17 @@ class Trainer(abc.ABC):
             raw = augment.inference_transform(raw)
         return raw
 
+    def iterate(self, num_iterations: int, model, optimizer, device):
+        """dacapo-ml 0.3.5's training loop; here ``dacapo.train_run`` drives ``next_batch``."""
+        raise NotImplementedError(
+            "Trainer.iterate (dacapo-ml 0.3.5) does not exist in DaCapo; use "
+            "dacapo.train_run(run), or next_batch(iteration) for batches (see docs/migration.md)"
+        )
+
+    def can_train(self, datasets) -> bool:
+        """Whether every dataset has ground truth (dacapo-ml 0.3.5's check)."""
+        return all(dataset.gt is not None for dataset in datasets)
+
     @abc.abstractmethod
     def build_batch_provider(self, datasets, model, task, seed: int = 0, snapshot_container=None):
         """Prepare (not start) the batch provider for ``datasets`` (list of ``Dataset``)."""

@@ -244,3 +244,8 @@ def binary_segmentation_scores(
         recall=recall,
         f1_score=2 * tp / (s + t),
     )
+
+
+from dacapo.compat import removed_names  # noqa: E402
+
+__getattr__ = removed_names(__name__)  # the names of dacapo-ml 0.3.5 that are gone

@@ -72,3 +72,7 @@ class InstanceEvaluator(Evaluator):
             "one_segment": instance_scores(np.ones(gt.shape, dtype=np.int64), gt, valid),
             "every_voxel": instance_scores(every_voxel, gt, valid),
         }
+
+from dacapo.compat import removed_names  # noqa: E402
+
+__getattr__ = removed_names(__name__)  # the names of dacapo-ml 0.3.5 that are gone

@@ -9,6 +9,7 @@ _LAZY = {
     "AffinitiesPredictor": "dacapo.experiments.tasks.predictors.affinities_predictor",
     "InnerDistancePredictor": "dacapo.experiments.tasks.predictors.inner_distance_predictor",
     "HotDistancePredictor": "dacapo.experiments.tasks.predictors.hot_distance_predictor",
+    "DummyPredictor": "dacapo.experiments.tasks.dummy_task",
 }
 
 __all__ = list(_LAZY)

@@ -16,11 +16,12 @@ class HotDistancePredictor(Predictor):
     distance-masked with ``mask_distances``)."""
 
     def __init__(self, channels, scale_factor=1.0, mask_distances=False, clipmin=0.05,
-                 clipmax=0.95, num_threads: int = 1):
+                 clipmax=0.95, num_threads: int = 1, kernel_size: int = 1):
         self.distance = DistancePredictor(
             channels, scale_factor, mask_distances, clipmin, clipmax, num_threads
         )
         self.classes = self.distance.channels
+        self.kernel_size = kernel_size
 
     @property
     def channels(self) -> list[str]:
@@ -34,7 +35,7 @@ class HotDistancePredictor(Predictor):
 
         from .._modules import SigmoidFirst
 
-        head = conv_head(architecture, self.num_channels)
+        head = conv_head(architecture, self.num_channels, self.kernel_size)
         return Model(architecture, head, eval_activation=SigmoidFirst(len(self.classes)))
 
     def create_target(self, gt, voxel_size) -> np.ndarray:

@@ -82,3 +82,16 @@ def int_list_opt(value):
 
 def float_list_opt(value):
     return None if value is None else list(float_tuple(value))
+
+
+def probability_field():
+    """``augmentation_probability``: the chance that an augment applies to a sample (gunpowder's
+    ``p``), 1.0 by default as in dacapo-ml 0.3.5."""
+    from dacapo.config import check, help_field
+
+    return help_field(
+        "Probability to apply this augmentation to a sample.",
+        default=1.0,
+        converter=to_float,
+        validator=check(lambda v: 0.0 <= v <= 1.0, "must be in [0, 1]"),
+    )

@@ -5,7 +5,7 @@ from funlib.geometry import Coordinate
 
 from dacapo.config import ConfigError, check, help_field, positive
 
-from .augment_config import AugmentConfig, float_pair, float_tuple, to_float
+from .augment_config import AugmentConfig, float_pair, float_tuple, probability_field
 
 
 def _coord(value):
@@ -55,12 +55,7 @@ class ElasticAugmentConfig(AugmentConfig):
         "Rotate 3D samples by a rotation drawn uniformly from SO(3) instead of in-plane.",
         default=False,
     )
-    augmentation_probability: float = help_field(
-        "Probability to apply this augmentation to a sample.",
-        default=1.0,
-        converter=to_float,
-        validator=check(lambda v: 0.0 <= v <= 1.0, "must be in [0, 1]"),
-    )
+    augmentation_probability: float = probability_field()
 
     def __attrs_post_init__(self):
         if len(self.control_point_spacing) != len(self.control_point_displacement_sigma):

@@ -4,7 +4,7 @@ import attrs
 
 from dacapo.config import check, help_field
 
-from .augment_config import AugmentConfig, float_pair
+from .augment_config import AugmentConfig, float_pair, probability_field
 
 
 @attrs.frozen
@@ -25,6 +25,7 @@ class IntensityAugmentConfig(AugmentConfig):
     clip: bool = help_field(
         "Clip the result to [0, 1] (raw must then be in [0, 1]).", default=True
     )
+    augmentation_probability: float = probability_field()
 
     def node(self, raw_key, gt_key=None, mask_key=None):
         import gunpowder as gp
@@ -36,4 +37,5 @@ class IntensityAugmentConfig(AugmentConfig):
             shift_min=self.shift[0],
             shift_max=self.shift[1],
             clip=self.clip,
+            p=self.augmentation_probability,
         )

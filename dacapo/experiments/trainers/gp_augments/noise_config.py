@@ -6,7 +6,7 @@ import attrs
 
 from dacapo.config import check, help_field
 
-from .augment_config import AugmentConfig, opt_float, to_float
+from .augment_config import AugmentConfig, opt_float, probability_field
 
 NOISE_MODES = ("gaussian", "localvar", "poisson", "salt", "pepper", "s&p", "speckle")
 
@@ -45,12 +45,7 @@ class NoiseAugmentConfig(AugmentConfig):
         converter=opt_float,
         validator=check(lambda v: 0 <= v <= 1, "must be in [0, 1]"),
     )
-    augmentation_probability: float = help_field(
-        "Probability to apply this augmentation to a sample.",
-        default=1.0,
-        converter=to_float,
-        validator=check(lambda v: 0.0 <= v <= 1.0, "must be in [0, 1]"),
-    )
+    augmentation_probability: float = probability_field()
 
     def node(self, raw_key, gt_key=None, mask_key=None):
         import gunpowder as gp

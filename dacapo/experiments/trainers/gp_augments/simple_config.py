@@ -6,7 +6,7 @@ import attrs
 
 from dacapo.config import check, help_field
 
-from .augment_config import AugmentConfig, float_list_opt, int_list_opt
+from .augment_config import AugmentConfig, float_list_opt, int_list_opt, probability_field
 
 _probs = check(lambda v: all(0.0 <= p <= 1.0 for p in v), "must be probabilities in [0, 1]")
 _axes = check(lambda v: all(a >= 0 for a in v), "must be spatial axis indices >= 0")
@@ -42,6 +42,7 @@ class SimpleAugmentConfig(AugmentConfig):
         converter=float_list_opt,
         validator=_probs,
     )
+    augmentation_probability: float = probability_field()
 
     def node(self, raw_key, gt_key=None, mask_key=None):
         import gunpowder as gp
@@ -51,4 +52,5 @@ class SimpleAugmentConfig(AugmentConfig):
             transpose_only=self.transpose_only,
             mirror_probs=self.mirror_probs,
             transpose_probs=self.transpose_probs,
+            p=self.augmentation_probability,
         )

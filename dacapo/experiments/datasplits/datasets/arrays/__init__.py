@@ -13,3 +13,7 @@ from .resampled_array_config import ResampledArrayConfig  # noqa: F401
 from .sum_array_config import SumArrayConfig  # noqa: F401
 from .tiff_array_config import TiffArrayConfig  # noqa: F401
 from .zarr_array_config import ZarrArrayConfig  # noqa: F401
+
+from dacapo.compat import removed_names  # noqa: E402
+
+__getattr__ = removed_names(__name__)  # the names of dacapo-ml 0.3.5 that are gone

@@ -7,12 +7,13 @@ one-line ``ConfigError`` naming the config, the field and the value. Light impor
 
 from __future__ import annotations
 
-from pathlib import Path, PurePath
 from typing import Any
 
 from funlib.geometry import Coordinate
 
 from dacapo.config import ConfigError, check
+from dacapo.utils.paths import is_local_path, is_path as _is_path_value
+from dacapo.utils.paths import to_path  # noqa: F401  (the converter of every path field)
 
 
 def _is_int(v: Any) -> bool:
@@ -34,14 +35,6 @@ def to_coordinate(value: Any) -> Any:
     if not items or not all(_is_int(v) for v in items):
         return value
     return Coordinate(int(v) for v in items)
-
-
-def to_path(value: Any) -> Any:
-    if isinstance(value, Path):
-        return value
-    if isinstance(value, (str, PurePath)):
-        return Path(value)
-    return value
 
 
 def to_optional_str_list(value: Any) -> Any:
@@ -108,7 +101,8 @@ is_non_negative_coordinate = check(
     lambda v: isinstance(v, Coordinate) and all(x >= 0 for x in v),
     "must be a sequence of non-negative integers",
 )
-is_path = check(lambda v: isinstance(v, Path), "must be a path")
+is_path = check(is_local_path, "must be a local path (a str or os.PathLike; URLs only for zarr)")
+is_path_or_url = check(_is_path_value, "must be a path (a str, os.PathLike or URL)")
 is_str = check(lambda v: isinstance(v, str) and len(v) > 0, "must be a non-empty string")
 is_str_list = check(
     lambda v: isinstance(v, list) and all(isinstance(s, str) and s for s in v),

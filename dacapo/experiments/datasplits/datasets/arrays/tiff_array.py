@@ -240,5 +240,6 @@ def open_tiff_array(config, mode: str = "r"):
         offset,
         voxel_size,
         names,
+        units=config.units,
         attrs={"tiff_files": len(files), "tiff_axes": reader.axes},
     )

@@ -55,6 +55,12 @@ class TiffArrayConfig(ArrayConfig):
         converter=to_optional_str_list,
         validator=is_str_list,
     )
+    units: Optional[list[str]] = help_field(
+        "Units of the spatial axes, e.g. ['nm', 'nm', 'nm']; None: nanometres.",
+        default=None,
+        converter=to_optional_str_list,
+        validator=is_str_list,
+    )
 
     def __attrs_post_init__(self) -> None:
         prefix = f"{type(self).__name__} {self.name!r}"
@@ -64,6 +70,11 @@ class TiffArrayConfig(ArrayConfig):
                     f"{prefix}: offset={tuple(self.offset)} and voxel_size={tuple(self.voxel_size)} "
                     "must have the same number of axes"
                 )
+        if self.units is not None and self.voxel_size is not None and len(self.units) != len(self.voxel_size):
+            raise ConfigError(
+                f"{prefix}: units={self.units!r} must have one unit per spatial axis of "
+                f"voxel_size={tuple(self.voxel_size)}"
+            )
         if self.axis_names is not None:
             names = self.axis_names
             if len(set(names)) != len(names):

@@ -14,6 +14,8 @@ import zarr
 from funlib.geometry import Coordinate, Roi
 from funlib.persistence import Array
 
+from dacapo.utils.paths import container_path, is_remote
+
 from ._fields import config_error
 from ._zarr_v3 import V3Nodes, is_v3
 from .array_utils import axis_types, computed_from, read
@@ -34,8 +36,13 @@ def is_n5(path: Path) -> bool:
 
 
 def open_store(path: Path, n5: Optional[bool] = None):
-    """A zarr store for a local container (``zarr.N5Store`` for N5, else a DirectoryStore)."""
+    """A zarr store for a container: ``zarr.N5Store`` for local N5, else a DirectoryStore;
+    a remote container reads through fsspec (``remote_store``)."""
     n5 = is_n5(path) if n5 is None else n5
+    if is_remote(path):
+        from ._remote import remote_store
+
+        return remote_store(path, n5)
     if n5:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)
@@ -271,17 +278,30 @@ def multiscale_levels(
 
 # --- the array ----------------------------------------------------------------------------------
 def open_zarr_array(config, mode: str = "r") -> Array:
-    path = Path(config.file_name).expanduser()
+    path = container_path(config.file_name)
     if mode not in ("r", "r+", "a", "w"):
         raise config_error(config, "mode", mode, "must be one of 'r', 'r+', 'a', 'w'")
     if mode != "r" and config.mode == "r":
         raise config_error(config, "mode", config.mode, f"is read-only, cannot open with mode={mode!r}")
-    if not path.exists():
+    if mode != "r" and is_remote(path):
+        raise config_error(config, "file_name", path, f"is remote, which DaCapo reads only (mode={mode!r})")
+    if is_remote(path):
+        from ._remote import remote_path
+
+        path = remote_path(path)
+    try:
+        exists = path.exists()
+    except Exception as exc:  # no network, refused credentials, an unknown protocol ...
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise config_error(config, "file_name", path, f"cannot be reached: {reason}") from None
+    if not exists:
         raise config_error(config, "file_name", path, "does not exist")
     dataset = normalize_dataset(config.dataset)
     if not dataset:
         raise config_error(config, "dataset", repr(config.dataset), "is empty")
     v3 = is_v3(path, dataset)
+    if v3 and is_remote(path):
+        raise config_error(config, "file_name", path, "is a remote zarr v3 container; DaCapo reads zarr v3 from local disk only")
     n5 = not v3 and is_n5(path)
     nodes = V3Nodes(path) if v3 else ZarrNodes(open_store(path, n5))
     if v3 and mode != "r":
@@ -437,7 +457,11 @@ def copy_attrs_of(source) -> dict:
 
 def read_annotation_attrs(config) -> Optional[dict]:
     """``cellmap.annotation`` attributes for a ``ZarrArrayConfig``'s dataset (or a parent)."""
-    path = Path(config.file_name).expanduser()
+    path = container_path(config.file_name)
+    if is_remote(path):
+        from ._remote import remote_path
+
+        path = remote_path(path)
     if not path.exists():
         return None
     dataset = normalize_dataset(config.dataset)

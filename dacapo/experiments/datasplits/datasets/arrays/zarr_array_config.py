@@ -10,7 +10,7 @@ from dacapo.config import check, help_field
 
 from ._fields import (
     is_coordinate,
-    is_path,
+    is_path_or_url,
     is_positive_coordinate,
     is_str,
     is_str_list,
@@ -25,8 +25,10 @@ _MODES = ("r", "r+", "a", "w")
 
 @attrs.frozen
 class ZarrArrayConfig(ArrayConfig):
-    """A dataset inside a zarr (v2 or v3) or N5 container on disk; zarr v3 (a ``zarr.json`` in
-    the container or on the way to the dataset; sharding, gzip/zstd/blosc) is read-only.
+    """A dataset inside a zarr (v2 or v3) or N5 container on disk, or (zarr v2, N5, OME-NGFF;
+    read-only) at an ``s3://``, ``gs://`` or ``https://`` URL read through fsspec with a chunk
+    cache (see docs/migration.md); zarr v3 (a ``zarr.json`` in the container or on the way to
+    the dataset; sharding, gzip/zstd/blosc) is read-only.
 
     Metadata is read from the dataset's attributes, first match wins: funlib's ``voxel_size`` /
     ``offset`` / ``axis_names`` / ``units`` (z, y, x order); a CellMap ``transform``
@@ -40,9 +42,10 @@ class ZarrArrayConfig(ArrayConfig):
     level whose voxel size is ``voxel_size``, else its first (highest resolution) level."""
 
     file_name: Path = help_field(
-        "Path of the zarr (v2 or v3) or N5 container (a .n5 suffix or a root attributes.json means N5).",
+        "Path or URL (s3://, gs://, https://) of the zarr (v2 or v3) or N5 container (a .n5 "
+        "suffix or a root attributes.json means N5).",
         converter=to_path,
-        validator=is_path,
+        validator=is_path_or_url,
     )
     dataset: str = help_field(
         "Path of the dataset inside the container, e.g. 'volumes/raw/s1'.", validator=is_str
