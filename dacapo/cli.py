@@ -37,6 +37,9 @@ def cli(log_level: str) -> None:
     """DaCapo: train, validate and apply models on large microscopy volumes."""
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger().setLevel(log_level.upper())  # also when a handler existed already
+    from dacapo.console import configure
+
+    configure(log_level)  # resume, device, progress and validation lines at the default level
 
 
 @cli.command()
@@ -47,11 +50,17 @@ def cli(log_level: str) -> None:
     is_flag=True,
     help="Validate each checkpoint in a separate process while training continues.",
 )
-def train(run_name: str, no_validation: bool, background_validation: bool) -> None:
+@click.option("--iterations", type=click.IntRange(min=1), default=None,
+              help="Train for this many iterations in all instead of the config's num_iterations "
+                   "(recorded with the run: extends a finished run, keeping its stats, "
+                   "checkpoints and validations).")
+def train(run_name: str, no_validation: bool, background_validation: bool,
+          iterations: int | None) -> None:
     """Train a stored run, resuming from its latest checkpoint."""
     from dacapo.train import train as train_fn
 
-    train_fn(run_name, validate=not no_validation, background_validation=background_validation)
+    train_fn(run_name, validate=not no_validation, background_validation=background_validation,
+             iterations=iterations)
 
 
 @cli.command()
@@ -61,11 +70,17 @@ def train(run_name: str, no_validation: bool, background_validation: bool) -> No
               help="Show a progress bar (training's background validation runs without).")
 def validate(run_name: str, iteration: int, progress: bool) -> None:
     """Validate a stored checkpoint of a run and record its scores."""
+    from dacapo.console import validation_summary
+    from dacapo.store.create_store import create_config_store
     from dacapo.validate import validate as validate_fn
 
     scores = validate_fn(run_name, iteration, progress=progress)
-    if scores is not None:
-        click.echo(f"validated {run_name} at iteration {iteration}")
+    if scores is None:
+        click.echo(f"run {run_name} has no validation datasets: nothing validated")
+        return
+    config = create_config_store().retrieve_run_config(run_name)
+    click.echo(validation_summary(run_name, config, iteration)
+               or f"validated {run_name} at iteration {iteration}")
 
 
 # === looking at runs: ls, plot, view; writing dacapo.yaml: config ===============================
@@ -87,8 +102,12 @@ def ls(configs: bool) -> None:
     stats_store, weights_store = create_stats_store(), create_weights_store()
     names = config_names(config_store)
     summaries = [summarize_run(name, config_store, stats_store, weights_store) for name in names["run"]]
-    for line in format_runs(summaries):
-        click.echo(line)
+    if summaries:
+        for line in format_runs(summaries):
+            click.echo(line)
+        click.echo(f"(read from {config_store}, {stats_store} and {weights_store})")
+    else:
+        click.echo(f"no runs in {config_store}")
     if configs:
         click.echo("")
         for line in format_configs(names):

@@ -20,11 +20,21 @@ class TrainingError(RuntimeError):
     pass
 
 
-def train(run_name: str, validate: bool = True, background_validation: bool = False) -> None:
+def train(run_name: str, validate: bool = True, background_validation: bool = False,
+          iterations: Optional[int] = None) -> None:
+    """Train the stored run ``run_name``; ``iterations`` changes how long it trains in all
+    (recorded by ``dacapo.experiments.run_length``: a finished run trains further from its
+    latest checkpoint, keeping its stats, checkpoints and validations)."""
     from dacapo.experiments.run import Run
     from dacapo.store.create_store import create_config_store
 
     run_config = create_config_store().retrieve_run_config(run_name)
+    if iterations is not None:
+        from dacapo.experiments.run_length import set_planned_iterations
+        from dacapo.store.create_store import create_weights_store
+
+        trained = create_weights_store().latest_iteration(run_name) or 0
+        set_planned_iterations(run_name, iterations, trained)
     train_run(Run(run_config), validate=validate, background_validation=background_validation)
 
 
@@ -38,9 +48,10 @@ def train_run(
     checkpoint is validated by a ``dacapo validate`` subprocess while training goes on (at most
     one at a time; the last is awaited before returning)."""
     import torch
-    from tqdm import tqdm
 
+    from dacapo import console
     from dacapo.experiments import run_state
+    from dacapo.experiments.run_length import planned_iterations
     from dacapo.experiments.training_iteration_stats import TrainingIterationStats
     from dacapo.store.create_store import (
         create_array_store,
@@ -64,11 +75,12 @@ def train_run(
     array_store = create_array_store()
 
     with run_lock(run.name):
+        run.train_until = planned_iterations(run.name, run.train_until)
         run.training_stats = stats_store.retrieve_training_stats(run.name)
         latest = weights_store.latest_iteration(run.name)
         if latest is not None:
             trained_until = run_state.restore(run, weights_store.retrieve_weights(run.name, latest))
-            logger.info("resuming run %s from iteration %d", run.name, trained_until)
+            console.say("resuming run %s from its checkpoint at iteration %d", run.name, trained_until)
         else:
             trained_until = 0
             run.initialize_from_start()
@@ -77,8 +89,13 @@ def train_run(
             stats_store.store_training_stats(run.name, run.training_stats)
 
         if trained_until >= run.train_until:
-            logger.info("run %s already trained for %d iterations", run.name, trained_until)
+            console.say(
+                "run %s is finished: trained for %d of %d iterations (to train it further: "
+                "dacapo train -r %s --iterations N)",
+                run.name, trained_until, run.train_until, run.name,
+            )
             return
+        _warn_long_warmup(run)
 
         device = default_device(device)
         configure_device(device)  # TF32 and cuDNN autotuning on CUDA
@@ -86,6 +103,8 @@ def train_run(
         place_model(run.model, device)
         fmt = memory_format(run.model)
         _move_optimizer(run.optimizer, device)
+        console.say("training run %s on %s: iterations %d to %d, checkpoint and validation every %d",
+                    run.name, device, trained_until, run.train_until, run.validation_interval)
 
         trainer = run.trainer
         trainer.build_batch_provider(run.datasplit.train, run.model, run.task, seed=run.seed)
@@ -102,12 +121,8 @@ def train_run(
 
         validator = _BackgroundValidator(run.name) if background_validation else None
 
-        with trainer, board, tqdm(
-            total=run.train_until,
-            initial=trained_until,
-            desc=f"train {run.name}",
-            unit="it",
-            dynamic_ncols=True,
+        with trainer, board, console.TrainingProgress(
+            run.name, run.train_until, trained_until
         ) as progress:
             for iteration in range(trained_until, run.train_until):
                 start = time.perf_counter()
@@ -158,11 +173,12 @@ def train_run(
                         {"raw": batch["raw"], "target": batch["target"], "prediction": prediction_data},
                         spatial_dims,
                     )
-                progress.set_postfix(loss=f"{loss_value:.4g}", data=f"{data_time:.2f}s")
-                progress.update(1)
+                progress.update(loss_value, iteration_stats.time, data_time,
+                                iteration_stats.learning_rate)
 
                 if done % run.validation_interval == 0 or done == run.train_until:
                     checkpoint(done)
+                    progress.checkpoint()
                     if validate and done % run.validation_interval == 0:
                         if validator is not None:
                             validator.start(done)
@@ -172,12 +188,29 @@ def train_run(
             validator.wait()
         if hasattr(stats_store, "flush"):  # stats buffered during a database outage
             stats_store.flush()
+        console.say("run %s finished: trained for %d iterations", run.name, run.train_until)
 
 
 def _validate(run, iteration: int, device, board) -> None:
+    from dacapo import console
     from dacapo.validate import validate_run
 
     validate_run(run, iteration, device=device, board=board)
+    summary = console.validation_summary(run.name, run.config, iteration)
+    if summary is not None:
+        console.say(summary)
+
+
+def _warn_long_warmup(run) -> None:
+    """A learning-rate warm-up longer than the run never reaches the configured rate."""
+    warmup = int(getattr(run.trainer.config, "warmup_iterations", 0) or 0)
+    if warmup > run.train_until:
+        logger.warning(
+            "run %s: the trainer %r warms the learning rate up over %d iterations but the run "
+            "trains for %d: it never reaches learning_rate %g (set warmup_iterations lower)",
+            run.name, run.trainer.config.name, warmup, run.train_until,
+            getattr(run.trainer.config, "learning_rate", float("nan")),
+        )
 
 
 class _BackgroundValidator:
