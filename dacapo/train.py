@@ -74,6 +74,7 @@ def train_run(
     weights_store = create_weights_store()
     array_store = create_array_store()
 
+    run.check()  # RunConfig.verify's checks, before anything is created
     with run_lock(run.name):
         run.train_until = planned_iterations(run.name, run.train_until)
         run.training_stats = stats_store.retrieve_training_stats(run.name)
