@@ -47,6 +47,11 @@ def say(message: str, *args) -> None:
     logger.info(message, *args)
 
 
+def warn(message: str, *args) -> None:
+    """A quiet trap worth knowing about (shown whatever the console level, unless ERROR)."""
+    logger.warning("warning: " + message, *args)
+
+
 def interactive(stream=None) -> bool:
     stream = stream if stream is not None else sys.stderr
     try:

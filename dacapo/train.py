@@ -204,9 +204,11 @@ def _validate(run, iteration: int, device, board) -> None:
 
 def _warn_long_warmup(run) -> None:
     """A learning-rate warm-up longer than the run never reaches the configured rate."""
+    from dacapo import console
+
     warmup = int(getattr(run.trainer.config, "warmup_iterations", 0) or 0)
     if warmup > run.train_until:
-        logger.warning(
+        console.warn(
             "run %s: the trainer %r warms the learning rate up over %d iterations but the run "
             "trains for %d: it never reaches learning_rate %g (set warmup_iterations lower)",
             run.name, run.trainer.config.name, warmup, run.train_until,

@@ -106,3 +106,17 @@ def test_ls_shows_live_progress_between_checkpoints(options, tmp_path):
         process.wait()
     summary = summarize_run("live")  # the process is gone: no longer "training"
     assert summary.training is None and summary.status == "not started"
+
+
+def test_a_warmup_longer_than_the_run_is_warned(options, tmp_path):
+    import attrs
+
+    config = small_run_config(tmp_path, name="warm", iterations=2, validation_interval=2,
+                              shape=(48, 48, 48))
+    config = attrs.evolve(config, trainer_config=attrs.evolve(
+        config.trainer_config, name="warm_trainer", warmup_iterations=1000))
+    create_config_store().store_run_config(config)
+    result = _invoke("train", "-r", "warm", "--no-validation")
+    assert result.exit_code == 0, result.output
+    assert ("run warm: the trainer 'warm_trainer' warms the learning rate up over 1000 "
+            "iterations but the run trains for 2") in result.stderr
