@@ -436,9 +436,11 @@ def segment_blockwise(ctx, segment_function_file, total_roi, read_roi_size, writ
 # command groups defined next to what they drive (their modules import only click at the top)
 from dacapo.cellmap.cli import cellmap  # noqa: E402
 from dacapo.experiments.architectures.bioimageio_cli import export_bioimageio_command  # noqa: E402
+from dacapo.new_run import new_run_command  # noqa: E402
 
 cli.add_command(cellmap)
 cli.add_command(export_bioimageio_command)
+cli.add_command(new_run_command)
 
 
 def main() -> None:  # pragma: no cover

@@ -171,7 +171,7 @@ def validation_summary(run_name: str, config, iteration: int, stats_store=None) 
     parts, any_new = [], False
     for d in range(values.shape[1]):
         cells = []
-        for c, criterion in enumerate(criteria):
+        for c, criterion in _shown(criteria):
             higher = evaluator.higher_is_better(criterion)
             best = _best(values[:, d, :, c], higher)  # per iteration
             value = best[current]
@@ -187,6 +187,15 @@ def validation_summary(run_name: str, config, iteration: int, stats_store=None) 
         parts.append(f"{name}: {', '.join(cells)}")
     note = " (* new best)" if any_new else ""
     return f"validation {run_name} @{iteration}: {' | '.join(parts)}{note}"
+
+
+def _shown(criteria: list[str], most: int = 4) -> list[tuple[int, str]]:
+    """The criteria a one-line summary shows: per-class criteria (``<class>__<metric>``) of the
+    primary criterion's metric, else the first ``most``."""
+    metric = criteria[0].rpartition("__")[2]
+    if "__" in criteria[0]:
+        return [(c, name) for c, name in enumerate(criteria) if name.rpartition("__")[2] == metric]
+    return list(enumerate(criteria[:most]))
 
 
 def _best(values: np.ndarray, higher: bool) -> np.ndarray:
