@@ -80,6 +80,7 @@ class TrainingProgress:
         self.run_name = run_name
         self.total = total
         self.done = initial
+        self.checkpointed = initial
         self.interval = interval
         self.recent = deque(maxlen=50)  # (loss, seconds, data seconds) of the last iterations
         self.learning_rate = None
@@ -96,8 +97,12 @@ class TrainingProgress:
     def __enter__(self) -> TrainingProgress:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type, exc, traceback) -> None:
         self.close()
+        if exc_type is KeyboardInterrupt:
+            say("run %s interrupted at iteration %d; its latest checkpoint is %d, from which "
+                "dacapo train -r %s resumes", self.run_name, self.done, self.checkpointed,
+                self.run_name)
 
     def update(self, loss: float, seconds: float, data_seconds: float,
                learning_rate: Optional[float] = None) -> None:
@@ -115,6 +120,7 @@ class TrainingProgress:
 
     def checkpoint(self) -> None:
         """A checkpoint was stored: a plain line (off a terminal) and fresh live progress."""
+        self.checkpointed = self.done
         if self.bar is None:
             self.line()
         self._write_live(time.monotonic())

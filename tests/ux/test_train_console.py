@@ -73,7 +73,8 @@ def test_train_says_what_happens_and_extends(options, tmp_path):
 
 
 def test_ls_shows_live_progress_between_checkpoints(options, tmp_path):
-    """Stats and checkpoints come every validation_interval; ls still shows where training is."""
+    """Stats and checkpoints come every validation_interval; ls still shows where training is;
+    Ctrl-C says where training stopped and where it will resume."""
     import os
     import signal
     import subprocess
@@ -101,9 +102,14 @@ def test_ls_shows_live_progress_between_checkpoints(options, tmp_path):
         assert f"{summary.training}/1000 (checkpoint 0)" in row or "/1000 (checkpoint 0)" in row
         assert "training" in row
         assert f"(read from {create_config_store()}" in result.output
+        process.send_signal(signal.SIGINT)  # Ctrl-C
+        err = process.communicate(timeout=60)[1]
     finally:
-        process.send_signal(signal.SIGKILL)
-        process.wait()
+        if process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+    assert "run live interrupted at iteration " in err
+    assert "its latest checkpoint is 0, from which dacapo train -r live resumes" in err
     summary = summarize_run("live")  # the process is gone: no longer "training"
     assert summary.training is None and summary.status == "not started"
 
