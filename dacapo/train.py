@@ -29,13 +29,8 @@ def train(run_name: str, validate: bool = True, background_validation: bool = Fa
     from dacapo.store.create_store import create_config_store
 
     run_config = create_config_store().retrieve_run_config(run_name)
-    if iterations is not None:
-        from dacapo.experiments.run_length import set_planned_iterations
-        from dacapo.store.create_store import create_weights_store
-
-        trained = create_weights_store().latest_iteration(run_name) or 0
-        set_planned_iterations(run_name, iterations, trained)
-    train_run(Run(run_config), validate=validate, background_validation=background_validation)
+    train_run(Run(run_config), validate=validate, background_validation=background_validation,
+              iterations=iterations)
 
 
 def train_run(
@@ -43,15 +38,17 @@ def train_run(
     validate: bool = True,
     device: Optional[str] = None,
     background_validation: bool = False,
+    iterations: Optional[int] = None,
 ) -> None:
-    """Train ``run`` up to ``run.train_until`` iterations. With ``background_validation`` each
+    """Train ``run`` up to ``run.train_until`` iterations (or the length recorded by an earlier
+    ``iterations``; a new ``iterations`` is recorded first). With ``background_validation`` each
     checkpoint is validated by a ``dacapo validate`` subprocess while training goes on (at most
     one at a time; the last is awaited before returning)."""
     import torch
 
     from dacapo import console
     from dacapo.experiments import run_state
-    from dacapo.experiments.run_length import planned_iterations
+    from dacapo.experiments.run_length import planned_iterations, set_planned_iterations
     from dacapo.experiments.training_iteration_stats import TrainingIterationStats
     from dacapo.store.create_store import (
         create_array_store,
@@ -76,9 +73,11 @@ def train_run(
 
     run.check()  # RunConfig.verify's checks, before anything is created
     with run_lock(run.name):
+        latest = weights_store.latest_iteration(run.name)
+        if iterations is not None:
+            set_planned_iterations(run.name, iterations, latest or 0)
         run.train_until = planned_iterations(run.name, run.train_until)
         run.training_stats = stats_store.retrieve_training_stats(run.name)
-        latest = weights_store.latest_iteration(run.name)
         if latest is not None:
             trained_until = run_state.restore(run, weights_store.retrieve_weights(run.name, latest))
             console.say("resuming run %s from its checkpoint at iteration %d", run.name, trained_until)
