@@ -22,12 +22,17 @@ DEFAULT_INTERVAL = 60.0  # seconds between plain progress lines
 LIVE_INTERVAL = 5.0  # seconds between updates of the run's progress.json (for dacapo ls)
 
 
-class _StderrHandler(logging.StreamHandler):
-    """Writes to the ``sys.stderr`` of the moment (click's test runner swaps it)."""
+class _StderrHandler(logging.Handler):
+    """Writes to the ``sys.stderr`` of the moment (click's test runner swaps it), through
+    ``tqdm.write`` so that a progress bar on the terminal is redrawn below the line."""
 
     def emit(self, record):
-        self.stream = sys.stderr
-        super().emit(record)
+        try:
+            from tqdm import tqdm
+
+            tqdm.write(self.format(record), file=sys.stderr)
+        except Exception:
+            self.handleError(record)
 
 
 def configure(log_level: str) -> None:
