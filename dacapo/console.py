@@ -2,7 +2,8 @@
 the end of training, at the default log level.
 
 Messages go to the ``dacapo.console`` logger. The CLI shows them as plain lines on stderr
-(``configure``); Python users see them once logging shows INFO. Training progress is a tqdm bar
+(``configure``); so does a Python program that has not configured logging (as tqdm's bar
+showed before); one that has, sees them where its handlers send INFO records. Training progress is a tqdm bar
 on a terminal and, where stderr is not one (SLURM/LSF logs, pipes), a plain line every
 ``interval`` seconds and at each checkpoint instead of tqdm's carriage-return updates."""
 
@@ -48,12 +49,19 @@ def configure(log_level: str) -> None:
     logger.setLevel(logging.INFO if level <= logging.WARNING else level)
 
 
+def _ensure_shown() -> None:
+    if not logger.hasHandlers():  # nothing configured (no CLI, no logging setup): plain lines
+        configure("WARNING")
+
+
 def say(message: str, *args) -> None:
+    _ensure_shown()
     logger.info(message, *args)
 
 
 def warn(message: str, *args) -> None:
     """A quiet trap worth knowing about (shown whatever the console level, unless ERROR)."""
+    _ensure_shown()
     logger.warning("warning: " + message, *args)
 
 
