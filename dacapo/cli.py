@@ -47,6 +47,9 @@ def cli(log_level: str) -> None:
     """DaCapo: train, validate and apply models on large microscopy volumes."""
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger().setLevel(log_level.upper())  # also when a handler existed already
+    from dacapo.console import configure
+
+    configure(log_level)  # resume, device, progress and validation lines at the default level
 
 
 @cli.command()
@@ -63,20 +66,26 @@ def cli(log_level: str) -> None:
     help="Start the training's data-parallel ranks through the compute context (Slurm/Bsub: "
     "nodes x ranks_per_node; LocalTorch: torchrun, one rank per GPU) and wait for them.",
 )
-def train(run_name: str, no_validation: bool, background_validation: bool, launch: bool) -> None:
+@click.option("--iterations", type=click.IntRange(min=1), default=None,
+              help="Train for this many iterations in all instead of the config's num_iterations "
+                   "(recorded with the run: extends a finished run, keeping its stats, "
+                   "checkpoints and validations).")
+def train(run_name: str, no_validation: bool, background_validation: bool, launch: bool,
+          iterations: int | None) -> None:
     """Train a stored run, resuming from its latest checkpoint. Under torchrun (or srun/jsrun)
     every process trains as one data-parallel rank."""
     if launch:
         from dacapo.train import launch as launch_fn
 
         status = launch_fn(run_name, validate=not no_validation,
-                           background_validation=background_validation)
+                           background_validation=background_validation, iterations=iterations)
         if status != 0:
             raise click.ClickException(f"training ranks of {run_name} exited with status {status}")
         return
     from dacapo.train import train as train_fn
 
-    train_fn(run_name, validate=not no_validation, background_validation=background_validation)
+    train_fn(run_name, validate=not no_validation, background_validation=background_validation,
+             iterations=iterations)
 
 
 @cli.command()
@@ -88,14 +97,20 @@ def train(run_name: str, no_validation: bool, background_validation: bool, launc
               help="Also score reference outputs (instance tasks: one segment, every voxel).")
 def validate(run_name: str, iteration: int, progress: bool, baselines: bool) -> None:
     """Validate a stored checkpoint of a run, record its scores and print them (per dataset, one
-    line per post-processing setting, one column per criterion)."""
+    line per post-processing setting, one column per criterion; then the one-line summary)."""
+    from dacapo.console import validation_summary
+    from dacapo.store.create_store import create_config_store
     from dacapo.validate import format_scores
     from dacapo.validate import validate as validate_fn
 
     scores = validate_fn(run_name, iteration, progress=progress, baselines=baselines)
-    if scores is not None:
-        click.echo(format_scores(run_name, scores))
-        click.echo(f"validated {run_name} at iteration {iteration}")
+    if scores is None:
+        click.echo(f"run {run_name} has no validation datasets: nothing validated")
+        return
+    click.echo(format_scores(run_name, scores))
+    config = create_config_store().retrieve_run_config(run_name)
+    click.echo(validation_summary(run_name, config, iteration)
+               or f"validated {run_name} at iteration {iteration}")
 
 
 # === looking at runs: ls, plot, view; writing dacapo.yaml: config ===============================
@@ -117,8 +132,12 @@ def ls(configs: bool) -> None:
     stats_store, weights_store = create_stats_store(), create_weights_store()
     names = config_names(config_store)
     summaries, skipped = summarize_runs(names["run"], config_store, stats_store, weights_store)
-    for line in format_runs(summaries):
-        click.echo(line)
+    if summaries:
+        for line in format_runs(summaries):
+            click.echo(line)
+        click.echo(f"(read from {config_store}, {stats_store} and {weights_store})")
+    else:
+        click.echo(f"no runs in {config_store}")
     for name, reason in skipped:
         click.echo(f"skipped run {name}: {reason}", err=True)
     if configs:
@@ -466,9 +485,11 @@ def segment_blockwise(ctx, segment_function_file, total_roi, read_roi_size, writ
 # command groups defined next to what they drive (their modules import only click at the top)
 from dacapo.cellmap.cli import cellmap  # noqa: E402
 from dacapo.experiments.architectures.bioimageio_cli import export_bioimageio_command  # noqa: E402
+from dacapo.new_run import new_run_command  # noqa: E402
 
 cli.add_command(cellmap)
 cli.add_command(export_bioimageio_command)
+cli.add_command(new_run_command)
 
 
 def main() -> None:  # pragma: no cover

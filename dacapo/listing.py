@@ -22,17 +22,26 @@ class BestScore:
 @attrs.frozen
 class RunSummary:
     name: str
-    num_iterations: int
+    num_iterations: int  # as planned now (``dacapo train --iterations`` may have changed it)
     trained: int  # the latest checkpoint (what a resumed training starts from)
     validated: list[int]  # iterations with validation scores
     best: list[BestScore]  # per validation dataset, by the evaluator's primary criterion
     problem: Optional[str] = None  # why the summary is incomplete
+    training: Optional[int] = None  # the iteration a live training process has reached
 
     @property
     def status(self) -> str:
+        if self.training is not None:
+            return "training"
         if self.trained >= self.num_iterations:
             return "done"
         return "not started" if self.trained == 0 else "partial"
+
+    @property
+    def progress(self) -> str:
+        if self.training is not None:
+            return f"{self.training}/{self.num_iterations} (checkpoint {self.trained})"
+        return f"{self.trained}/{self.num_iterations}"
 
 
 def summarize_run(run_name: str, config_store=None, stats_store=None, weights_store=None) -> RunSummary:
@@ -42,8 +51,14 @@ def summarize_run(run_name: str, config_store=None, stats_store=None, weights_st
         create_weights_store,
     )
 
+    from dacapo.experiments import live_progress
+    from dacapo.experiments.run_length import planned_iterations
+
     config = (config_store or create_config_store()).retrieve_run_config(run_name)
     trained = (weights_store or create_weights_store()).latest_iteration(run_name) or 0
+    num_iterations = planned_iterations(run_name, config.num_iterations)
+    live = live_progress.read(run_name)
+    training = live.iteration if live is not None and live.alive else None
     scores = (stats_store or create_stats_store()).retrieve_validation_iteration_scores(run_name)
     validated = [s.iteration for s in scores]
     best, problem = [], None
@@ -53,7 +68,7 @@ def summarize_run(run_name: str, config_store=None, stats_store=None, weights_st
         except Exception as exc:  # a config that no longer builds (moved data, removed class)
             problem = f"scores not summarized: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
             logger.debug("summarizing run %s", run_name, exc_info=True)
-    return RunSummary(run_name, config.num_iterations, trained, validated, best, problem)
+    return RunSummary(run_name, num_iterations, trained, validated, best, problem, training)
 
 
 def summarize_runs(run_names, config_store=None, stats_store=None, weights_store=None):
@@ -113,7 +128,7 @@ def format_runs(summaries: list[RunSummary]) -> list[str]:
     for s in summaries:
         best = "; ".join(f"{b.dataset} {b.criterion} {b.value:.4g} @{b.iteration}" for b in s.best)
         validated = f"{len(s.validated)} (last {s.validated[-1]})" if s.validated else "-"
-        rows.append((s.name, f"{s.trained}/{s.num_iterations}", s.status, validated,
+        rows.append((s.name, s.progress, s.status, validated,
                      best or (s.problem or "-")))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[-1]

@@ -23,6 +23,14 @@ class Curve:
     label: str
     iterations: np.ndarray
     values: np.ndarray
+    higher_is_better: Optional[bool] = None  # validation curves: which way is better
+
+    def best(self) -> Optional[tuple[int, float]]:
+        """``(iteration, value)`` of the best validation (the checkpoint kept as best)."""
+        if self.higher_is_better is None or np.all(np.isnan(self.values)):
+            return None
+        index = int(np.nanargmax(self.values) if self.higher_is_better else np.nanargmin(self.values))
+        return int(self.iterations[index]), float(self.values[index])
 
 
 @attrs.frozen
@@ -31,6 +39,7 @@ class RunCurves:
     loss: Curve
     validation: list[Curve]  # per (dataset, criterion): the best over the parameter sweep
     criterion_labels: list[str]  # "criterion (higher is better)" per curve
+    learning_rate: Optional[Curve] = None
 
 
 def run_curves(run_name: str, criterion: Optional[str] = None) -> RunCurves:
@@ -41,11 +50,10 @@ def run_curves(run_name: str, criterion: Optional[str] = None) -> RunCurves:
     config = create_config_store().retrieve_run_config(run_name)
     stats_store = create_stats_store()
     stats = stats_store.retrieve_training_stats(run_name).iteration_stats
-    loss = Curve(
-        "loss",
-        np.array([s.iteration for s in stats], dtype=int),
-        np.array([s.loss for s in stats], dtype=float),
-    )
+    iterations = np.array([s.iteration for s in stats], dtype=int)
+    loss = Curve("loss", iterations, np.array([s.loss for s in stats], dtype=float))
+    learning_rate = Curve("learning rate", iterations,
+                          np.array([s.learning_rate for s in stats], dtype=float))
     scores = stats_store.retrieve_validation_iteration_scores(run_name)
     curves, labels = [], []
     if scores:
@@ -69,16 +77,22 @@ def run_curves(run_name: str, criterion: Optional[str] = None) -> RunCurves:
                     for row in column
                 ])
             name = names[d] if d < len(names) else f"dataset {d}"
-            curves.append(Curve(f"{name} {chosen}", iterations, best))
+            curves.append(Curve(f"{name} {chosen}", iterations, best, higher))
             labels.append(f"{chosen} ({'higher' if higher else 'lower'} is better)")
-    return RunCurves(run_name, loss, curves, labels)
+    return RunCurves(run_name, loss, curves, labels, learning_rate)
+
+
+def smoothing_window(size: int) -> int:
+    """Iterations averaged by the loss's moving average: a tenth of the curve, from 10 (or the
+    whole curve when shorter) to 1000."""
+    return max(1, min(size, max(10, size // 10), 1000))
 
 
 def smoothed(values: np.ndarray, window: Optional[int] = None) -> np.ndarray:
-    """A trailing moving average (window: 1/50 of the curve, at least 1)."""
+    """A trailing moving average (window: ``smoothing_window``)."""
     if values.size == 0:
         return values
-    window = window or max(1, values.size // 50)
+    window = window or smoothing_window(values.size)
     cumulative = np.cumsum(np.insert(values, 0, 0.0))
     out = np.empty_like(values, dtype=float)
     for i in range(values.size):
@@ -104,27 +118,40 @@ def write_png(runs: Sequence[RunCurves], path: os.PathLike | str) -> Path:
 
     figure = Figure(figsize=(PNG_SIZE[0] / _DPI, PNG_SIZE[1] / _DPI), dpi=_DPI)
     FigureCanvasAgg(figure)
-    loss_axes, score_axes = figure.subplots(2, 1, sharex=True)
+    loss_axes, lr_axes, score_axes = figure.subplots(
+        3, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1, 3]})
     colors = [f"C{i % 10}" for i in range(len(runs))]
     for run, color in zip(runs, colors):
         loss = run.loss
         if loss.values.size:
             loss_axes.plot(loss.iterations, loss.values, color=color, alpha=0.25, linewidth=0.8)
             loss_axes.plot(loss.iterations, smoothed(loss.values), color=color, label=run.name)
+        if run.learning_rate is not None and run.learning_rate.values.size:
+            lr_axes.plot(run.learning_rate.iterations, run.learning_rate.values, color=color)
         styles = ["-", "--", ":", "-."]
         for k, curve in enumerate(run.validation):
             score_axes.plot(curve.iterations, curve.values, styles[k % 4], color=color, marker="o",
                             markersize=3, label=f"{run.name}: {curve.label}")
+            best = curve.best()
+            if best is not None:
+                score_axes.plot(*best, marker="*", markersize=14, color=color,
+                                markeredgecolor="black", linestyle="none")
+                score_axes.annotate(f"best @{best[0]}", best, textcoords="offset points",
+                                    xytext=(-8, 8), ha="right", fontsize="small", color=color)
     if all(r.loss.values.size and np.all(r.loss.values > 0) for r in runs):
         loss_axes.set_yscale("log")
     loss_axes.set_ylabel("training loss")
-    loss_axes.set_title("training loss (faint: per iteration; solid: moving average)")
+    windows = sorted({smoothing_window(r.loss.values.size) for r in runs if r.loss.values.size})
+    loss_axes.set_title("training loss (faint: per iteration; solid: moving average over "
+                        f"{'/'.join(map(str, windows)) or '-'} iterations)")
+    lr_axes.set_ylabel("learning rate")
     labels = sorted({label for r in runs for label in r.criterion_labels})
     score_axes.set_ylabel("validation score")
     score_axes.set_title("validation: best over post-processing parameters"
                          + (f" - {'; '.join(labels)}" if labels else " (no validation scores)"))
     score_axes.set_xlabel("iteration")
-    for axes in (loss_axes, score_axes):
+    score_axes.set_title(score_axes.get_title() + " - star: best checkpoint", fontsize="medium")
+    for axes in (loss_axes, lr_axes, score_axes):
         axes.grid(True, alpha=0.3)
         if axes.get_legend_handles_labels()[0]:
             axes.legend(fontsize="small", loc="best")
@@ -137,8 +164,10 @@ def write_html(runs: Sequence[RunCurves], path: os.PathLike | str) -> Path:
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
-    figure = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
-                           subplot_titles=("training loss", "validation (best over parameters)"))
+    figure = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.06,
+                           row_heights=[0.4, 0.2, 0.4],
+                           subplot_titles=("training loss", "learning rate",
+                                           "validation (best over parameters; star: best checkpoint)"))
     palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
                "#7f7f7f", "#bcbd22", "#17becf"]
     for i, run in enumerate(runs):
@@ -150,14 +179,26 @@ def write_html(runs: Sequence[RunCurves], path: os.PathLike | str) -> Path:
         figure.add_trace(go.Scatter(x=loss.iterations, y=smoothed(loss.values),
                                     name=f"{run.name} loss (moving average)",
                                     line={"color": color}, legendgroup=run.name), row=1, col=1)
+        if run.learning_rate is not None:
+            figure.add_trace(go.Scatter(x=run.learning_rate.iterations, y=run.learning_rate.values,
+                                        name=f"{run.name} learning rate", line={"color": color},
+                                        legendgroup=run.name), row=2, col=1)
         for k, curve in enumerate(run.validation):
             figure.add_trace(go.Scatter(x=curve.iterations, y=curve.values, mode="lines+markers",
                                         name=f"{run.name}: {curve.label}", legendgroup=run.name,
                                         line={"color": color, "dash": ["solid", "dash", "dot"][k % 3]}),
-                             row=2, col=1)
-    figure.update_xaxes(title_text="iteration", row=2, col=1)
+                             row=3, col=1)
+            best = curve.best()
+            if best is not None:
+                figure.add_trace(go.Scatter(x=[best[0]], y=[best[1]], mode="markers",
+                                            name=f"{run.name}: best @{best[0]}", legendgroup=run.name,
+                                            marker={"color": color, "symbol": "star", "size": 14,
+                                                    "line": {"color": "black", "width": 1}}),
+                                 row=3, col=1)
+    figure.update_xaxes(title_text="iteration", row=3, col=1)
     figure.update_yaxes(title_text="loss", row=1, col=1)
-    figure.update_yaxes(title_text="score", row=2, col=1)
+    figure.update_yaxes(title_text="learning rate", row=2, col=1)
+    figure.update_yaxes(title_text="score", row=3, col=1)
     figure.update_layout(title=f"DaCapo: {', '.join(r.name for r in runs)}", height=800)
     html = figure.to_html(include_plotlyjs=True, full_html=True)
     return _atomic(path, lambda f: f.write(html.encode()))

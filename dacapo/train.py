@@ -30,16 +30,21 @@ class TrainingError(RuntimeError):
 
 
 @original_arguments(renamed={"do_validate": "validate"})
-def train(run_name: str, validate: bool = True, background_validation: bool = False) -> None:
+def train(run_name: str, validate: bool = True, background_validation: bool = False,
+          iterations: Optional[int] = None) -> None:
+    """Train the stored run ``run_name``; ``iterations`` changes how long it trains in all
+    (recorded by ``dacapo.experiments.run_length``: a finished run trains further from its
+    latest checkpoint, keeping its stats, checkpoints and validations)."""
     from dacapo.experiments.run import Run
     from dacapo.store.create_store import create_config_store
 
     run_config = create_config_store().retrieve_run_config(run_name)
-    train_run(Run(run_config), validate=validate, background_validation=background_validation)
+    train_run(Run(run_config), validate=validate, background_validation=background_validation,
+              iterations=iterations)
 
 
 def launch(run_name: str, validate: bool = True, background_validation: bool = False,
-           compute_context=None) -> int:
+           compute_context=None, iterations: Optional[int] = None) -> int:
     """Start the ranks of a data-parallel training of ``run_name`` through the compute context
     (``Slurm``/``Bsub``: one job of ``nodes`` × ``ranks_per_node`` ranks; ``LocalTorch``:
     ``torchrun`` with one rank per GPU), wait for them and return the exit status."""
@@ -59,6 +64,8 @@ def launch(run_name: str, validate: bool = True, background_validation: bool = F
         command.append("--no-validation")
     if background_validation:
         command.append("--background-validation")
+    if iterations is not None:  # rank 0 records it
+        command += ["--iterations", str(iterations)]
     logs = Path(Options.instance().runs_base_dir) / run_name / "train-logs"
     logs.mkdir(parents=True, exist_ok=True)
     wrapped = context.train_command(command, job_name=f"dacapo-train-{run_name}"[:64],
@@ -95,8 +102,10 @@ def train_run(
     validate: bool = True,
     device: Optional[str] = None,
     background_validation: bool = False,
+    iterations: Optional[int] = None,
 ) -> None:
-    """Train ``run`` up to ``run.train_until`` iterations. With ``background_validation`` each
+    """Train ``run`` up to ``run.train_until`` iterations (or the length recorded by an earlier
+    ``iterations``; a new ``iterations`` is recorded first). With ``background_validation`` each
     checkpoint is validated by a ``dacapo validate`` subprocess while training goes on (at most
     one at a time; the last is awaited before returning). Under a multi-rank launcher, trains
     as one rank of several (see the module docstring)."""
@@ -109,18 +118,17 @@ def train_run(
         logger.info("run %s: rank %d of %d (%s) on %s", run.name, ranks.rank, ranks.world_size,
                     ranks.launcher, device)
     try:
-        _train_ranks(run, validate, device, background_validation, ranks)
+        _train_ranks(run, validate, device, background_validation, ranks, iterations)
     finally:
         distributed.destroy_process_group()
 
 
-def _train_ranks(run, validate, device, background_validation, ranks) -> None:
+def _train_ranks(run, validate, device, background_validation, ranks, iterations=None) -> None:
     import contextlib
 
-    from tqdm import tqdm
-
-    from dacapo import distributed
+    from dacapo import console, distributed
     from dacapo.experiments import run_state
+    from dacapo.experiments.run_length import planned_iterations, set_planned_iterations
     from dacapo.experiments.training_iteration_stats import TrainingIterationStats
     from dacapo.store.create_store import (
         create_array_store,
@@ -142,11 +150,16 @@ def _train_ranks(run, validate, device, background_validation, ranks) -> None:
     weights_store = create_weights_store()
     array_store = create_array_store()
 
+    run.check()  # RunConfig.verify's checks, before anything is created
     main = ranks.is_main
     with run_lock(run.name) if main else contextlib.nullcontext():
         scaler = grad_scaler(device)  # enabled only for fp16 autocast
         latest = refusal = None
         if main:
+            if iterations is not None:
+                set_planned_iterations(run.name, iterations,
+                                       weights_store.latest_iteration(run.name) or 0)
+            run.train_until = planned_iterations(run.name, run.train_until)
             run.training_stats = stats_store.retrieve_training_stats(run.name)
             latest = weights_store.retrieve_latest_verified(run.name)
             if latest is None and weights_store.iterations(run.name):
@@ -156,9 +169,9 @@ def _train_ranks(run, validate, device, background_validation, ranks) -> None:
                     f"{weights_store.describe(run.name, weights_store.iterations(run.name)[-1])}); "
                     "restore them from a copy, or delete them to train from the start"
                 )
-        # every rank resumes from the checkpoint rank 0 verified (or stops with it)
-        resume_from, refusal = distributed.broadcast_from_main(
-            (None if latest is None else int(latest["iteration"]), refusal), ranks
+        # every rank trains as long as, and resumes from the checkpoint, rank 0 verified
+        resume_from, refusal, run.train_until = distributed.broadcast_from_main(
+            (None if latest is None else int(latest["iteration"]), refusal, run.train_until), ranks
         )
         if refusal is not None:
             raise TrainingError(refusal)
@@ -168,7 +181,9 @@ def _train_ranks(run, validate, device, background_validation, ranks) -> None:
             if latest is None:
                 latest = weights_store.retrieve_weights(run.name, resume_from)
             trained_until = run_state.restore(run, latest, scaler=scaler)
-            logger.info("resuming run %s from iteration %d", run.name, trained_until)
+            if main:
+                console.say("resuming run %s from its checkpoint at iteration %d", run.name,
+                            trained_until)
         else:
             trained_until = 0
             run.initialize_from_start()
@@ -177,14 +192,21 @@ def _train_ranks(run, validate, device, background_validation, ranks) -> None:
             stats_store.store_training_stats(run.name, run.training_stats)
 
         if trained_until >= run.train_until:
-            logger.info("run %s already trained for %d iterations", run.name, trained_until)
+            console.say(
+                "run %s is finished: trained for %d of %d iterations (to train it further: "
+                "dacapo train -r %s --iterations N)",
+                run.name, trained_until, run.train_until, run.name,
+            )
             return
+        _warn_long_warmup(run)
 
         configure_device(device)  # TF32 and cuDNN autotuning on CUDA
         place_model(run.model, device)
         model = distributed.wrap_model(run.model, ranks, device)
         fmt = memory_format(run.model)
         _move_optimizer(run.optimizer, device)
+        console.say("training run %s on %s: iterations %d to %d, checkpoint and validation every %d",
+                    run.name, device, trained_until, run.train_until, run.validation_interval)
 
         trainer = run.trainer
         trainer.build_batch_provider(
@@ -205,13 +227,8 @@ def _train_ranks(run, validate, device, background_validation, ranks) -> None:
 
         validator = _BackgroundValidator(run.name) if background_validation and main else None
 
-        with trainer, board, tqdm(
-            total=run.train_until,
-            initial=trained_until,
-            desc=f"train {run.name}",
-            unit="it",
-            dynamic_ncols=True,
-            disable=not main,
+        with trainer, board, console.TrainingProgress(
+            run.name, run.train_until, trained_until, enabled=main
         ) as progress:
             for iteration in range(trained_until, run.train_until):
                 start = time.perf_counter()
@@ -241,8 +258,8 @@ def _train_ranks(run, validate, device, background_validation, ranks) -> None:
                     learning_rate=run.optimizer.param_groups[0]["lr"],
                     data_time=data_time,
                 )
-                progress.set_postfix(loss=f"{loss_value:.4g}", data=f"{data_time:.2f}s")
-                progress.update(1)
+                progress.update(loss_value, iteration_stats.time, data_time,
+                                iteration_stats.learning_rate)
                 done = iteration + 1
                 if not main:  # rank 0 alone records, snapshots, checkpoints and validates
                     continue
@@ -264,6 +281,7 @@ def _train_ranks(run, validate, device, background_validation, ranks) -> None:
 
                 if done % run.validation_interval == 0 or done == run.train_until:
                     checkpoint(done)
+                    progress.checkpoint()
                     if validate and done % run.validation_interval == 0:
                         fault_point("train.validate")
                         if validator is not None:
@@ -274,12 +292,31 @@ def _train_ranks(run, validate, device, background_validation, ranks) -> None:
             validator.wait()
         if hasattr(stats_store, "flush"):  # stats buffered during a database outage
             stats_store.flush()
+        console.say("run %s finished: trained for %d iterations", run.name, run.train_until)
 
 
 def _validate(run, iteration: int, device, board) -> None:
+    from dacapo import console
     from dacapo.validate import validate_run
 
     validate_run(run, iteration, device=device, board=board)
+    summary = console.validation_summary(run.name, run.config, iteration)
+    if summary is not None:
+        console.say(summary)
+
+
+def _warn_long_warmup(run) -> None:
+    """A learning-rate warm-up longer than the run never reaches the configured rate."""
+    from dacapo import console
+
+    warmup = int(getattr(run.trainer.config, "warmup_iterations", 0) or 0)
+    if warmup > run.train_until:
+        console.warn(
+            "run %s: the trainer %r warms the learning rate up over %d iterations but the run "
+            "trains for %d: it never reaches learning_rate %g (set warmup_iterations lower)",
+            run.name, run.trainer.config.name, warmup, run.train_until,
+            getattr(run.trainer.config, "learning_rate", float("nan")),
+        )
 
 
 def _validate_missed(run, weights_store, stats_store, latest: int, device) -> None:

@@ -54,6 +54,7 @@ def validate_run(
     from dacapo.experiments.datasplits.datasets.arrays.array_utils import read as read_array
     from tqdm import tqdm
 
+    from dacapo.console import interactive
     from dacapo.experiments.validation_iteration_scores import ValidationIterationScores
     from dacapo.experiments.validation_scores import parameter_dict
     from dacapo.store.create_store import (
@@ -81,7 +82,7 @@ def validate_run(
         unit="step",
         dynamic_ncols=True,
         leave=False,
-        disable=not progress,
+        disable=not progress or not interactive(),  # no \r updates in logs
     ) as bar:
         for dataset in datasets:
             bar.set_postfix(dataset=dataset.name)

@@ -51,10 +51,54 @@ class Run:
         ``ConfigError`` here rather than a shape error inside a data worker."""
         datasplit = self.config.datasplit_config.datasplit_type(self.config.datasplit_config)
         for dataset in [*datasplit.train, *datasplit.validate]:
-            problem = self._data_problem(dataset)
+            problem = self._voxel_size_problem(dataset) or self._data_problem(dataset)
             if problem is not None:
                 raise ConfigError(f"RunConfig {self.name!r}: dataset {dataset.name!r}: {problem}")
+        train_sizes = {tuple(d.raw.voxel_size) for d in datasplit.train if d.weight > 0}
+        if len(train_sizes) > 1:
+            raise ConfigError(
+                f"RunConfig {self.name!r}: the training raw arrays have different voxel sizes "
+                f"{sorted(train_sizes)}; the model sees one (resample them to one voxel size)"
+            )
         return datasplit
+
+    def check(self) -> None:
+        """What ``RunConfig.verify`` checks, as a one-line ``ConfigError`` (training calls this
+        before it creates anything)."""
+        problem = self.config.part_problem()
+        if problem is not None:
+            raise ConfigError(problem)
+        self.datasplit
+
+    def _voxel_size_problem(self, dataset) -> Optional[str]:
+        """The voxel sizes through the model: raw (its input) → ``model.scale`` → the output,
+        which gt and mask must match; every offset on its array's voxel grid."""
+        from funlib.geometry import Coordinate
+
+        raw_size = Coordinate(dataset.raw.voxel_size)
+        input_dims = len(self.model.input_shape)
+        architecture = self.config.architecture_config.name
+        if len(raw_size) != input_dims:
+            return (f"raw voxel size {tuple(raw_size)} has {len(raw_size)} dimensions but "
+                    f"architecture {architecture!r} takes {input_dims}D input")
+        output_size = Coordinate(self.model.scale(raw_size))
+        for what in ("gt", "mask"):
+            array = getattr(dataset, what, None)
+            if array is not None and Coordinate(array.voxel_size) != output_size:
+                return (f"{what} voxel size {tuple(array.voxel_size)} != model output voxel "
+                        f"size {tuple(output_size)} (raw at {tuple(raw_size)} through architecture "
+                        f"{architecture!r}); resample the {what} or change the raw/architecture")
+        for what in ("raw", "gt", "mask"):
+            array = getattr(dataset, what, None)
+            if array is None:
+                continue
+            size = Coordinate(array.voxel_size)
+            if array.roi.offset % size != size * 0:
+                return (f"{what} offset {tuple(array.roi.offset)} is not a multiple of its voxel "
+                        f"size {tuple(size)}")
+        if dataset.gt is not None and not dataset.raw.roi.intersects(dataset.gt.roi):
+            return f"raw {dataset.raw.roi} and gt {dataset.gt.roi} do not overlap"
+        return None
 
     def _data_problem(self, dataset) -> Optional[str]:
         import numpy as np

@@ -44,17 +44,24 @@ class RunConfig(ConfigBase):
     )
 
     def verify(self) -> tuple[bool, str]:
-        """Each part verifies, then the data fits the task and the model: opens the arrays and
-        builds the task and model (no training)."""
-        prefix = f"RunConfig {self.name!r}"
-        for field in ("task_config", "architecture_config", "trainer_config", "datasplit_config"):
-            ok, message = getattr(self, field).verify()
-            if not ok:
-                return False, f"{prefix}: {field}: {message}"
+        """Each part verifies, then the data fits the task and the model (channels, and voxel
+        sizes from raw through the model to gt and mask): opens the arrays and builds the task
+        and model (no training). Training runs the same checks before it starts."""
+        problem = self.part_problem()
+        if problem is not None:
+            return False, problem
         from .run import Run
 
         try:
             Run(self, load_starter_model=False).datasplit
         except ConfigError as exc:
             return False, str(exc)
-        return True, f"{prefix}: the task, model and data fit together"
+        return True, f"RunConfig {self.name!r}: the task, model and data fit together"
+
+    def part_problem(self) -> Optional[str]:
+        """The first part (task, architecture, trainer, datasplit) that does not verify."""
+        for field in ("task_config", "architecture_config", "trainer_config", "datasplit_config"):
+            ok, message = getattr(self, field).verify()
+            if not ok:
+                return f"RunConfig {self.name!r}: {field}: {message}"
+        return None

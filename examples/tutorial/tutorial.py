@@ -4,8 +4,8 @@ iteration count, which come from the environment:
     TUTORIAL_RAW=/path/jrc_mus-liver.n5 TUTORIAL_GT=/path/gt.n5 TUTORIAL_ITERATIONS=10 \
         python examples/tutorial/tutorial.py
 
-``examples/tutorial/make_data.py`` writes generated data laid out like the tutorial's (and the
-``setup04`` run it starts from). Everything below the marker is the tutorial's own code.
+``examples/tutorial/setup04.py`` writes generated data laid out like the tutorial's and trains
+the ``setup04`` run it starts from (see ``docs/tutorial.md``). Everything below the marker is the tutorial's own code.
 """
 import os
 

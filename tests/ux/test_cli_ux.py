@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from dacapo.cli import cli
 from dacapo.options import Options
+from dacapo.store.create_store import create_config_store
 
 
 def _commands():
@@ -72,7 +73,8 @@ def test_config_checks_before_writing(options, tmp_path):
 
 def test_log_level_debug_shows_the_traceback(options):
     quiet = CliRunner().invoke(cli, ["ls", "--no-configs"])
-    assert quiet.exit_code == 0 and quiet.output.strip() == "no runs"
+    assert quiet.exit_code == 0
+    assert quiet.output.strip() == f"no runs in {create_config_store()}"
     result = CliRunner().invoke(cli, ["validate", "-r", "missing", "-i", "1"])
     assert result.exit_code == 1 and result.output.count("\n") == 1
     result = CliRunner().invoke(cli, ["--log-level", "DEBUG", "validate", "-r", "missing", "-i", "1"])

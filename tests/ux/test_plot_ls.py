@@ -116,3 +116,19 @@ def test_ls(trained_run, second_run):
     assert "4/4" in row and "done" in row and f"val {best.criterion} {best.value:.4g} @{best.iteration}" in row
     assert any(line.startswith("ux_other ") and "0/200" in line for line in lines)
     assert any(line.startswith("task") and config.task_config.name in line for line in lines)
+
+
+def test_plot_marks_the_best_checkpoint_and_shows_the_learning_rate(trained_run, second_run, tmp_path):
+    from dacapo.plot import plot_runs, smoothing_window
+
+    curves = run_curves(second_run.name)
+    higher = "higher" in curves.criterion_labels[0]
+    assert curves.validation[0].best() == ((200, 0.9) if higher else (40, 0.0))
+    assert list(curves.learning_rate.iterations) == list(range(200))
+    assert np.allclose(curves.learning_rate.values, 1e-3)
+    # the loss's moving average spans a tenth of the curve (at least 10), not 1/50
+    assert [smoothing_window(n) for n in (4, 120, 200, 10**6)] == [4, 12, 20, 1000]
+    (html,) = plot_runs([second_run.name], html=tmp_path / "p.html")
+    text = html.read_text()
+    best = curves.validation[0].best()[0]
+    assert f"{second_run.name}: best @{best}" in text and f"{second_run.name} learning rate" in text
