@@ -181,9 +181,8 @@ def _train_ranks(run, validate, device, background_validation, ranks, iterations
             if latest is None:
                 latest = weights_store.retrieve_weights(run.name, resume_from)
             trained_until = run_state.restore(run, latest, scaler=scaler)
-            if main:
-                console.say("resuming run %s from its checkpoint at iteration %d", run.name,
-                            trained_until)
+            console.say("resuming run %s from its checkpoint at iteration %d", run.name,
+                        trained_until)
         else:
             trained_until = 0
             run.initialize_from_start()

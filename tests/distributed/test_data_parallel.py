@@ -84,14 +84,14 @@ def test_two_rank_train_resumes_after_either_rank_is_killed(options, tmp_path):
         os.kill(victim, signal.SIGKILL)
         assert job.wait(120) != 0, log.read_text()[-3000:]
         if attempt:  # this job started where the last one was killed
-            assert f"resuming run ranked from iteration {killed_at}" in log.read_text()
+            assert f"resuming run ranked from its checkpoint at iteration {killed_at}" in log.read_text()
         killed_at = weights.latest_iteration("ranked")
         assert killed_at < 20
 
     final = torchrun_train("ranked", env, tmp_path / "final.log")
     log = (tmp_path / "final.log").read_text
     assert final.wait(300) == 0, log()[-3000:]
-    assert log().count(f"resuming run ranked from iteration {killed_at}") == 2, log()[-3000:]
+    assert log().count(f"resuming run ranked from its checkpoint at iteration {killed_at}") == 2, log()[-3000:]
     assert weights.latest_iteration("ranked") == 20
     stats = FileStatsStore(runs / "stats").retrieve_training_stats("ranked").iteration_stats
     assert [s.iteration for s in stats] == list(range(20))  # rank 0 alone, once per iteration
