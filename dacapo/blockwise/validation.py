@@ -2,8 +2,8 @@
 memory: each sweep setting is post-processed blockwise from the stored prediction into the
 array store (``post_process_task``, instances stitched as ``post_process_blockwise`` does) and
 scored block by block from the evaluator's sufficient statistics (``Evaluator.statistics``:
-exact for VOI, adapted Rand and the overlap criteria; distance criteria are NaN). Each output is
-removed once scored."""
+exact for VOI, adapted Rand and the overlap criteria; distance criteria are NaN). Each output and
+its jobs' bookkeeping are removed once scored: memory and disk hold one setting at a time."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def sweep_blockwise(run, dataset, prediction_id, prediction, parameters, iterati
     from dacapo.experiments.datasplits.datasets.arrays.array_utils import read as read_array
 
     from .arrays import open_output
-    from .runner import run_tasks
+    from .runner import all_tasks, run_tasks
     from .postprocess_task import post_process_task
 
     evaluator = run.task.evaluator
@@ -84,6 +84,8 @@ def sweep_blockwise(run, dataset, prediction_id, prediction, parameters, iterati
             ).scores().to_dict()
         finally:
             array_store.remove(output_id)
+            for job in all_tasks([task]):  # its bookkeeping too (a later job starts afresh)
+                job.bookkeeping.remove()
         per_parameter.append([float(scores[c]) for c in criteria])
         if on_parameter is not None:
             on_parameter()

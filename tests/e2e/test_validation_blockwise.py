@@ -54,6 +54,7 @@ def test_instance_validation_blockwise_equals_in_memory(options, tmp_path):
     # nothing of the sweep's outputs is left in the store
     container = create_array_store().validation_container(run.name).container
     assert not list(container.glob("**/output/*/.zarray"))
+    assert not [p for p in container.glob(".blockwise/**/*") if p.is_file()]
 
 
 def test_binary_validation_blockwise_equals_in_memory(options, tmp_path):
