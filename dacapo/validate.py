@@ -106,6 +106,9 @@ def validate_run(
                 if baselines:
                     baseline_scores[dataset.name] = dataset_baselines
                 continue
+            if voxels > max_voxels:
+                logger.warning("%s cannot score blockwise: %s (%d voxels) is scored in memory",
+                               type(task.evaluator).__name__, dataset.name, voxels)
             gt = read_array(dataset.gt, prediction.roi)
             mask = None if dataset.mask is None else read_array(dataset.mask, prediction.roi)
             prediction_data = prediction[prediction.roi]

@@ -15,6 +15,8 @@ from funlib.geometry import Coordinate, Roi
 
 logger = logging.getLogger(__name__)
 
+IN_PROCESS = {"type": "LocalTorch", "config": {}}
+
 
 def block_shape_within(shape, max_voxels: int) -> Coordinate:
     """``shape`` (voxels) halved along its longest axis until it holds at most ``max_voxels``."""
@@ -75,7 +77,9 @@ def sweep_blockwise(run, dataset, prediction_id, prediction, parameters, iterati
             block, channels, overwrite=True,
         )
         try:
-            run_tasks([task], num_workers=1, resume=False, progress=False)
+            # in this process, wherever validation runs (not on the options' compute context)
+            run_tasks([task], num_workers=1, compute_context=IN_PROCESS, resume=False,
+                      progress=False)
             output = open_output(output_id, "r")
             scores = stream(
                 lambda r: evaluator.statistics(read_array(output, r), read_array(dataset.gt, r),
