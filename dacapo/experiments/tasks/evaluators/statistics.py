@@ -53,10 +53,10 @@ class ContingencyTable:
         counts = np.concatenate([self.counts, other.counts])
         if not len(pairs):
             return ContingencyTable()
-        unique, inverse = np.unique(pairs, axis=0, return_inverse=True)
-        summed = np.zeros(len(unique), np.int64)
-        np.add.at(summed, inverse.ravel(), counts)
-        return ContingencyTable(unique, summed)
+        order = np.lexsort((pairs[:, 1], pairs[:, 0]))
+        pairs, counts = pairs[order], counts[order]
+        starts = np.flatnonzero(np.r_[True, np.any(pairs[1:] != pairs[:-1], axis=1)])
+        return ContingencyTable(pairs[starts], np.add.reduceat(counts, starts))
 
     @property
     def total(self) -> int:
