@@ -41,12 +41,18 @@ class ContingencyTable:
         if valid is not None:
             valid = np.asarray(valid, dtype=bool)
             gt, segmentation = gt[valid], segmentation[valid]
-        gt_ids, g = np.unique(gt.ravel().astype(np.int64), return_inverse=True)
-        seg_ids, s = np.unique(segmentation.ravel().astype(np.int64), return_inverse=True)
-        keys, counts = np.unique(g.ravel() * len(seg_ids) + s.ravel(), return_counts=True)
-        pairs = np.stack([gt_ids[keys // max(len(seg_ids), 1)],
-                          seg_ids[keys % max(len(seg_ids), 1)]], 1)
-        return cls(pairs.astype(np.int64), counts.astype(np.int64))
+        # hashing (pandas.factorize), not sorting, the voxels: the table itself is small
+        import pandas
+
+        g, gt_ids = pandas.factorize(gt.ravel().astype(np.int64))
+        s, seg_ids = pandas.factorize(segmentation.ravel().astype(np.int64))
+        n = max(len(seg_ids), 1)
+        k, keys = pandas.factorize(g.astype(np.int64) * n + s)
+        counts = np.bincount(k, minlength=len(keys)).astype(np.int64)
+        pairs = np.stack([np.asarray(gt_ids)[keys // n], np.asarray(seg_ids)[keys % n]], 1)
+        pairs = pairs.astype(np.int64).reshape(-1, 2)
+        order = np.lexsort((pairs[:, 1], pairs[:, 0]))
+        return cls(pairs[order], counts[order])
 
     def __add__(self, other: "ContingencyTable") -> "ContingencyTable":
         pairs = np.concatenate([self.pairs, other.pairs])
