@@ -16,6 +16,12 @@ import numpy as np
 
 _NAN = float("nan")
 
+#: the binary criteria that follow from ``BinaryCounts`` (the others need distances)
+COUNT_CRITERIA = frozenset({
+    "dice", "jaccard", "false_negative_rate", "false_positive_rate", "false_discovery_rate",
+    "precision", "recall", "f1_score",
+})
+
 
 def _xlogx(x: np.ndarray) -> np.ndarray:
     out = np.zeros_like(x, dtype=np.float64)
