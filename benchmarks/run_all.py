@@ -8,7 +8,8 @@
 
 Issue figures: (1) bench_training, (2) bench_data_pipeline, (3) bench_blockwise_predict,
 (4) bench_validation, (5) bench_memory, (6) bench_import; blockwise vs whole-volume
-segmentation: bench_segment_blockwise.
+segmentation: bench_segment_blockwise; validation sweep in memory vs blockwise:
+bench_validation_sweep.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ ORDER = [
     "bench_blockwise_predict",
     "bench_validation",
     "bench_segment_blockwise",
+    "bench_validation_sweep",
     "bench_memory",
     "bench_architecture",
 ]
@@ -49,6 +51,7 @@ ARGS = {
         "bench_blockwise_predict": ["--blocks", "1", "1", "1", "--workers", "1"],
         "bench_validation": ["--size", "96"],
         "bench_segment_blockwise": ["--quick"],
+        "bench_validation_sweep": ["--quick"],
         "bench_memory": ["--quick"],
         "bench_architecture": ["--case", "small", "--steps", "1", "--flops-only"],
     },
@@ -63,6 +66,7 @@ ARGS = {
         "bench_blockwise_predict": [],
         "bench_validation": [],
         "bench_segment_blockwise": [],
+        "bench_validation_sweep": [],
         "bench_memory": [],
         "bench_architecture": ["--case", "small"],
     },

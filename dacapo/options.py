@@ -38,6 +38,12 @@ class DaCapoOptions:
         factory=lambda: {"type": "LocalTorch", "config": {}},
         metadata={"help_text": "{type: LocalTorch|Bsub|Slurm, config: {...}}"},
     )
+    validation_max_voxels: int = attrs.field(
+        default=256**3,
+        converter=lambda v: _positive_int(v, "validation_max_voxels"),
+        metadata={"help_text": "validation datasets with more voxels are post-processed and "
+                               "scored blockwise, in blocks of at most this many voxels"},
+    )
     config_file: Optional[Path] = attrs.field(default=None, metadata={"help_text": "file read"})
 
     def __attrs_post_init__(self) -> None:
@@ -80,6 +86,16 @@ def _directory(value: Any, key: str) -> Path:
     if not isinstance(value, (str, os.PathLike)) or not str(value).strip():
         raise ConfigError(f"dacapo.yaml: {key} must be a directory path, got {value!r}")
     return local_path(value, f"dacapo.yaml: {key}").expanduser()
+
+
+def _positive_int(value: Any, key: str) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = 0
+    if number < 1 or isinstance(value, bool) or (isinstance(value, float) and value != number):
+        raise ConfigError(f"dacapo.yaml: {key} must be a positive integer, got {value!r}")
+    return number
 
 
 def _redact(uri: Optional[str]) -> str:
@@ -166,6 +182,7 @@ class Options:
             "DACAPO_TYPE": options.type,
             "DACAPO_RUNS_BASE_DIR": str(options.runs_base_dir),
             "DACAPO_COMPUTE_CONTEXT": json.dumps(options.compute_context),
+            "DACAPO_VALIDATION_MAX_VOXELS": str(options.validation_max_voxels),
         }
         if options.mongodbhost:
             env["DACAPO_MONGODBHOST"] = options.mongodbhost

@@ -42,19 +42,24 @@ def format_scores(run_name: str, scores) -> str:
 @original_arguments(unsupported=_DATASETS_CONFIG)
 def validate_run(
     run, iteration: int, device: Optional[str] = None, board=None, progress: bool = True,
-    baselines: bool = True,
+    baselines: bool = True, max_voxels: Optional[int] = None,
 ):
     """Validate ``run.model`` as it is now, recording the scores as those of ``iteration``
     (also in TensorBoard: on ``board``, a ``RunBoard``, else on one of this call's own).
 
     Each dataset is predicted once (blockwise, into the array store); the post-processor's whole
-    sweep then runs on that stored prediction. With ``baselines``, the evaluator's reference
+    sweep then runs on that stored prediction: in memory, or for datasets of more than
+    ``max_voxels`` voxels (default: the ``validation_max_voxels`` option) blockwise, scored
+    block by block (``dacapo.blockwise.validation``; criteria that need the whole volume, the
+    binary distances, are NaN there). With ``baselines``, the evaluator's reference
     outputs (for instance segmentations: one segment, every voxel its own) are scored too.
     Returns the named ``ValidationIterationScores``."""
     from dacapo.experiments.datasplits.datasets.arrays.array_utils import read as read_array
     from tqdm import tqdm
 
+    from dacapo.blockwise.validation import sweep_blockwise
     from dacapo.console import interactive
+    from dacapo.options import Options
     from dacapo.experiments.validation_iteration_scores import ValidationIterationScores
     from dacapo.experiments.validation_scores import parameter_dict
     from dacapo.store.create_store import (
@@ -72,6 +77,8 @@ def validate_run(
     task = run.task
     parameters = list(task.post_processor.enumerate_parameters())
     criteria = list(task.evaluator.criteria)
+    if max_voxels is None:
+        max_voxels = Options.instance().validation_max_voxels
 
     scores = []
     baseline_scores = {}
@@ -86,8 +93,22 @@ def validate_run(
     ) as bar:
         for dataset in datasets:
             bar.set_postfix(dataset=dataset.name)
-            prediction = _predict_dataset(run, dataset, iteration, array_store, device)
+            prediction, prediction_id = _predict_dataset(run, dataset, iteration, array_store,
+                                                         device)
             bar.update(1)
+            voxels = int(np.prod(prediction.roi.shape / prediction.voxel_size))
+            if voxels > max_voxels and task.evaluator.streams:
+                per_parameter, dataset_baselines = sweep_blockwise(
+                    run, dataset, prediction_id, prediction, parameters, iteration,
+                    array_store, max_voxels, baselines, on_parameter=lambda: bar.update(1),
+                )
+                scores.append(per_parameter)
+                if baselines:
+                    baseline_scores[dataset.name] = dataset_baselines
+                continue
+            if voxels > max_voxels:
+                logger.warning("%s cannot score blockwise: %s (%d voxels) is scored in memory",
+                               type(task.evaluator).__name__, dataset.name, voxels)
             gt = read_array(dataset.gt, prediction.roi)
             mask = None if dataset.mask is None else read_array(dataset.mask, prediction.roi)
             prediction_data = prediction[prediction.roi]
@@ -176,7 +197,7 @@ def _predict_dataset(run, dataset, iteration, array_store, device):
         channel_names=list(run.task.predictor.channels),
     )
     predictor.predict(predictor.write_rois(gt_roi), output, clip_roi=gt_roi)
-    return output
+    return output, identifier
 
 
 def _best_iteration(validation_scores, dataset_index: int, criterion: str, evaluator):

@@ -59,3 +59,10 @@ def test_segment_blockwise_benchmark_reports_time_and_equality():
         assert line["seconds"] > 0
         if line["method"] != "whole":
             assert isinstance(line["equal"], bool) and line["voi_split"] >= 0
+
+
+def test_validation_sweep_benchmark_compares_both_paths():
+    lines = run_json_lines(str(BENCHMARKS / "bench_validation_sweep.py"), "--quick")
+    assert {line.get("mode") for line in lines} >= {"in_memory", "blockwise"}
+    (comparison,) = [line for line in lines if line.get("what") == "comparison"]
+    assert comparison["max_abs_difference"] >= 0 and comparison["blockwise_over_in_memory_time"] > 0

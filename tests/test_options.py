@@ -11,7 +11,7 @@ from dacapo.options import Options
 @pytest.fixture
 def clean_env(monkeypatch, tmp_path):
     for key in ["DACAPO_OPTIONS_FILE", "DACAPO_TYPE", "DACAPO_RUNS_BASE_DIR", "DACAPO_MONGODBHOST",
-                "DACAPO_MONGODBNAME", "DACAPO_COMPUTE_CONTEXT", "DACAPO_MONGO_DB_HOST"]:
+                "DACAPO_MONGODBNAME", "DACAPO_COMPUTE_CONTEXT", "DACAPO_MONGO_DB_HOST", "DACAPO_VALIDATION_MAX_VOXELS"]:
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.chdir(tmp_path)
@@ -42,6 +42,12 @@ def test_lookup_order_and_env_override(clean_env, monkeypatch):
     assert Options.instance(runs_base_dir="/kw").runs_base_dir == Path("/kw")
 
 
+def test_validation_max_voxels(clean_env, monkeypatch):
+    assert Options.instance().validation_max_voxels == 256**3
+    monkeypatch.setenv("DACAPO_VALIDATION_MAX_VOXELS", "4096")  # (as exported to workers)
+    assert Options.instance().validation_max_voxels == 4096
+
+
 def test_mongo_spellings(clean_env):
     (clean_env / "dacapo.yaml").write_text(
         "type: mongo\nmongo_db_host: mongodb://localhost:1/\nmongodbname: dacapo\n"
@@ -58,6 +64,8 @@ def test_mongo_spellings(clean_env):
         ("runs_base_dri: /x\n", "unknown option 'runs_base_dri'"),
         ("type: sqlite\n", "type must be 'files' or 'mongo'"),
         ("type: mongo\n", "needs both mongodbhost and mongodbname"),
+        ("validation_max_voxels: 0\n", "validation_max_voxels must be a positive integer, got 0"),
+        ("validation_max_voxels: lots\n", "validation_max_voxels must be a positive integer"),
     ],
 )
 def test_bad_files_give_one_line(clean_env, text, message):

@@ -3,7 +3,7 @@
 
 1. converts the PNG sections (``dacapo.utils.isbi``): sections 0-19 train, 20-24 validate,
    25-29 held out (test); labels are the 4-connected cell interiors (0 = membrane);
-2. trains an affinities task (in-plane offsets 1 and 3) with a small 2D-ish UNet and validates
+2. trains an affinities task (in-plane offsets 1, 3 and 9) with a small 2D-ish UNet and validates
    at the end over the post-processor's whole sweep (mutex watershed biases), scored on the cell
    interiors (the validation dataset's mask); prints the named scores with the baselines;
 3. applies the best iteration and bias blockwise to the held-out sections, full size (output =
@@ -34,7 +34,7 @@ import numpy as np
 
 DEFAULT_SOURCE = Path(__file__).resolve().parents[3] / "shared" / "data" / "isbi2012"
 VOXEL_SIZE = (50, 4, 4)
-NEIGHBORHOOD = [(0, 1, 0), (0, 0, 1), (0, 3, 0), (0, 0, 3)]
+NEIGHBORHOOD = [(0, 1, 0), (0, 0, 1), (0, 3, 0), (0, 0, 3), (0, 9, 0), (0, 0, 9)]
 SECTIONS = {"train": range(0, 20), "validate": range(20, 25), "test": range(25, 30)}
 
 

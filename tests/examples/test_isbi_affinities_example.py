@@ -21,6 +21,8 @@ def test_quick_isbi_affinities(options, tmp_path, example):
     results = example("isbi2012/affinities_isbi2012.py").main(["--iterations", "1", "--size", "96", "--num-fmaps", "4",
                             "--source", str(SOURCE), "--output", str(tmp_path / "out")])
 
+    # in-plane offsets 1, 3 and 9, as on real neuron data
+    assert sorted({max(map(abs, offset)) for offset in results["neighborhood"]}) == [1, 3, 9]
     validation = results["validation"]
     assert {row["criterion"] for row in validation} >= {"voi", "voi_split", "adapted_rand_error"}
     assert all(set(row["parameters"]) == {"bias"} for row in validation)

@@ -47,13 +47,9 @@ class DummyPredictor(Predictor):
 
 
 class _DummyEvaluator(BinarySegmentationEvaluator):
-    def evaluate(self, output, gt, voxel_size=None, channels=None, mask=None):
-        from .evaluators.binary_segmentation_evaluator import _read
-
-        output, gt, mask, voxel_size = _read(output, gt, mask, voxel_size)
+    def _binary_gt(self, gt, mask, voxel_size):
         fg = DummyPredictor._fg(None, gt, voxel_size).astype(np.uint8)
-        gt = np.broadcast_to(fg, (len(self.channels),) + fg.shape)
-        return super().evaluate(output, gt, voxel_size, channels, mask)
+        return np.broadcast_to(fg, (len(self.channels),) + fg.shape), mask
 
 
 class DummyTask(Task):

@@ -14,6 +14,7 @@ from .binary_segmentation_evaluation_scores import (
     MultiChannelBinarySegmentationEvaluationScores,
 )
 from .evaluator import Evaluator
+from .statistics import BinaryCounts
 
 _NAN = float("nan")
 
@@ -70,6 +71,37 @@ class BinarySegmentationEvaluator(Evaluator):
         ``channels``: names of the channels (default: the task's). ``mask``: optional, non-zero
         where the gt is valid (``(*spatial)`` or per channel); other voxels are ignored."""
         output, gt, mask, voxel_size = _read(output, gt, mask, voxel_size)
+        channels, parts = self._channel_parts(output, gt, mask, voxel_size, channels)
+        return MultiChannelBinarySegmentationEvaluationScores(
+            [
+                (
+                    channel,
+                    binary_segmentation_scores(
+                        test, truth, voxel_size,
+                        tol_distance=self.tol_distance,
+                        clip_distance=self.clip_distance,
+                        valid=valid,
+                        num_threads=self.num_threads,
+                    ),
+                )
+                for channel, (test, truth, valid) in zip(channels, parts)
+            ]
+        )
+
+    streams = True
+
+    def statistics(self, output, gt, voxel_size=None, mask=None) -> BinaryCounts:
+        output, gt, mask, voxel_size = _read(output, gt, mask, voxel_size)
+        channels, parts = self._channel_parts(output, gt, mask, voxel_size, None)
+        return BinaryCounts.of(channels, *zip(*parts))
+
+    def _binary_gt(self, gt, mask, voxel_size):
+        """``(gt, mask)`` as binary channels (subclasses convert other gt here)."""
+        return gt, mask
+
+    def _channel_parts(self, output, gt, mask, voxel_size, channels):
+        """The channel names and per channel ``(output != 0, gt != 0, valid or None)``."""
+        gt, mask = self._binary_gt(gt, mask, voxel_size)
         channels = self.channels if channels is None else [str(c) for c in channels]
         dims = len(voxel_size)
         output = _channels_first(output, dims, len(channels), "output")
@@ -82,24 +114,11 @@ class BinarySegmentationEvaluator(Evaluator):
                 mask = mask[np.newaxis]
             if mask.shape[1:] != gt.shape[1:] or mask.shape[0] not in (1, gt.shape[0]):
                 raise ValueError(f"mask shape {mask.shape} does not match gt shape {gt.shape}")
-        results = []
-        for c, channel in enumerate(channels):
+        parts = []
+        for c in range(len(channels)):
             valid = None if mask is None else mask[c if mask.shape[0] > 1 else 0] != 0
-            results.append(
-                (
-                    channel,
-                    binary_segmentation_scores(
-                        output[c] != 0,
-                        gt[c] != 0,
-                        voxel_size,
-                        tol_distance=self.tol_distance,
-                        clip_distance=self.clip_distance,
-                        valid=valid,
-                        num_threads=self.num_threads,
-                    ),
-                )
-            )
-        return MultiChannelBinarySegmentationEvaluationScores(results)
+            parts.append((output[c] != 0, gt[c] != 0, valid))
+        return channels, parts
 
 
 def _read(output, gt, mask, voxel_size):
@@ -188,13 +207,8 @@ def binary_segmentation_scores(
     fp = s - tp
     fn = t - tp
     negatives = n - t
-
     if fp == 0 and fn == 0:  # identical sets (including both empty): perfect
-        perfect = {
-            c: (1.0 if BinarySegmentationEvaluationScores.higher_is_better(c) else 0.0)
-            for c in BinarySegmentationEvaluationScores.criteria
-        }
-        return BinarySegmentationEvaluationScores(**perfect)
+        return count_scores(tp, fp, fn, n)
 
     # distance of each predicted voxel to the gt, and of each gt voxel to the prediction
     if t:
@@ -218,18 +232,12 @@ def binary_segmentation_scores(
         float(to_test.max()) if to_test.size else 0.0,
     )
 
-    precision = _ratio(tp, s)
-    recall = _ratio(tp, t)
     precision_tol = _ratio(s - fp_tol, s)
     recall_tol = _ratio(t - fn_tol, t)
-    return BinarySegmentationEvaluationScores(
-        dice=2 * tp / (s + t),
-        jaccard=tp / (s + t - tp),
+    return count_scores(
+        tp, fp, fn, n,
         hausdorff=hausdorff,
-        false_negative_rate=_ratio(fn, t),
         false_negative_rate_with_tolerance=_ratio(fn_tol, t),
-        false_positive_rate=_ratio(fp, negatives),
-        false_discovery_rate=_ratio(fp, s),
         false_positive_rate_with_tolerance=_ratio(fp_tol, negatives),
         mean_false_distance=0.5 * (mean_fp + mean_fn),
         mean_false_negative_distance=mean_fn,
@@ -240,9 +248,30 @@ def binary_segmentation_scores(
         precision_with_tolerance=precision_tol,
         recall_with_tolerance=recall_tol,
         f1_score_with_tolerance=_harmonic(precision_tol, recall_tol),
-        precision=precision,
-        recall=recall,
+    )
+
+
+def count_scores(tp: int, fp: int, fn: int, n: int, **distance_scores) -> BinarySegmentationEvaluationScores:
+    """The criteria that follow from the counts of true/false positives, false negatives and
+    valid voxels ``n``; the distance criteria are ``distance_scores`` (NaN where not given, as
+    when streaming). Identical sets (``fp == fn == 0``): every criterion is perfect."""
+    if fp == 0 and fn == 0:
+        perfect = {
+            c: (1.0 if BinarySegmentationEvaluationScores.higher_is_better(c) else 0.0)
+            for c in BinarySegmentationEvaluationScores.criteria
+        }
+        return BinarySegmentationEvaluationScores(**perfect)
+    s, t = tp + fp, tp + fn
+    return BinarySegmentationEvaluationScores(
+        dice=2 * tp / (s + t),
+        jaccard=tp / (s + t - tp),
+        false_negative_rate=_ratio(fn, t),
+        false_positive_rate=_ratio(fp, n - t),
+        false_discovery_rate=_ratio(fp, s),
+        precision=_ratio(tp, s),
+        recall=_ratio(tp, t),
         f1_score=2 * tp / (s + t),
+        **distance_scores,
     )
 
 

@@ -21,6 +21,24 @@ class Evaluator(ABC):
     def baselines(self, gt, voxel_size=None, mask=None) -> dict[str, EvaluationScores]:
         """Scores of reference outputs that need no model, by name (none by default): they show
         when a sweep's winner is no better than a trivial answer."""
+        statistics = self.baseline_statistics(gt, voxel_size, mask)
+        return {} if statistics is None else self.baselines_of(statistics)
+
+    # --- streaming: volumes scored part by part ------------------------------------------------
+    #: whether ``statistics`` is implemented
+    streams: bool = False
+
+    def statistics(self, output, gt, voxel_size=None, mask=None):
+        """Sufficient statistics of one part of a volume: parts add up (``+``) and
+        ``.scores()`` of the sum equals ``evaluate`` of the whole, for the criteria that stream
+        (the others are NaN). None: this evaluator cannot stream."""
+        return None
+
+    def baseline_statistics(self, gt, voxel_size=None, mask=None):
+        """Sufficient statistics of one part of the gt for ``baselines_of`` (None: no baselines)."""
+        return None
+
+    def baselines_of(self, statistics) -> dict[str, EvaluationScores]:
         return {}
 
     @property

@@ -8,38 +8,14 @@ from .._heads import spatial_labels, spatial_mask
 from .binary_segmentation_evaluator import _read
 from .evaluator import Evaluator
 from .instance_evaluation_scores import InstanceEvaluationScores
+from .statistics import ContingencyTable
 
 
 def instance_scores(segmentation, gt, valid=None) -> InstanceEvaluationScores:
     """Scores of the label array ``segmentation`` against gt instance ids (same shape);
-    with ``valid``, only valid voxels count."""
-    from skimage.metrics import adapted_rand_error, variation_of_information
-
-    segmentation = np.asarray(segmentation)
-    gt = np.asarray(gt)
-    if segmentation.shape != gt.shape:
-        raise ValueError(f"shapes differ: {segmentation.shape} vs {gt.shape}")
-    if valid is not None:
-        segmentation = segmentation[valid]
-        gt = gt[valid]
-    segmentation = segmentation.ravel().astype(np.int64)
-    gt = gt.ravel().astype(np.int64)
-    if gt.size == 0:
-        return InstanceEvaluationScores()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        split, merge = variation_of_information(gt, segmentation)
-        if np.any(gt != 0):
-            error, precision, recall = adapted_rand_error(gt, segmentation)
-        else:
-            error = precision = recall = float("nan")
-    return InstanceEvaluationScores(
-        voi=float(split + merge),
-        voi_split=float(split),
-        voi_merge=float(merge),
-        adapted_rand_error=float(error),
-        adapted_rand_precision=float(precision),
-        adapted_rand_recall=float(recall),
-    )
+    with ``valid``, only valid voxels count (from their ``ContingencyTable``, as when a large
+    volume is scored block by block)."""
+    return ContingencyTable.of(gt, segmentation, valid).scores()
 
 
 class InstanceEvaluator(Evaluator):
@@ -51,27 +27,32 @@ class InstanceEvaluator(Evaluator):
         return InstanceEvaluationScores()
 
     def evaluate(self, output, gt, voxel_size=None, mask=None, **kwargs):
+        return self.statistics(output, gt, voxel_size, mask).scores()
+
+    streams = True
+
+    def statistics(self, output, gt, voxel_size=None, mask=None) -> ContingencyTable:
         if voxel_size is None and not hasattr(output, "roi"):
             voxel_size = (1,) * np.asarray(gt).ndim
         output, gt, mask, voxel_size = _read(output, gt, mask, voxel_size)
         dims = len(voxel_size)
         gt = spatial_labels(gt, dims)
         output = spatial_labels(output, dims, "output")
-        return instance_scores(output, gt, spatial_mask(mask, gt.shape))
+        return ContingencyTable.of(gt, output, spatial_mask(mask, gt.shape))
 
-    def baselines(self, gt, voxel_size=None, mask=None) -> dict[str, InstanceEvaluationScores]:
-        """``one_segment`` (everything merged: VOI merge = H(gt), no split) and ``every_voxel``
-        (each voxel its own segment: no merge, the largest split)."""
+    def baseline_statistics(self, gt, voxel_size=None, mask=None) -> ContingencyTable:
+        """The gt's sizes (its table against one segment)."""
         if voxel_size is None and not hasattr(gt, "roi"):
             voxel_size = (1,) * np.asarray(gt).ndim
         _, gt, mask, voxel_size = _read(gt, gt, mask, voxel_size)
         gt = spatial_labels(gt, len(voxel_size))
-        valid = spatial_mask(mask, gt.shape)
-        every_voxel = np.arange(1, gt.size + 1, dtype=np.int64).reshape(gt.shape)
-        return {
-            "one_segment": instance_scores(np.ones(gt.shape, dtype=np.int64), gt, valid),
-            "every_voxel": instance_scores(every_voxel, gt, valid),
-        }
+        return ContingencyTable.of(gt, np.ones(gt.shape, np.int64), spatial_mask(mask, gt.shape))
+
+    def baselines_of(self, statistics: ContingencyTable) -> dict[str, InstanceEvaluationScores]:
+        """``one_segment`` (everything merged: VOI merge = H(gt), no split) and ``every_voxel``
+        (each voxel its own segment: no merge, the largest split)."""
+        return statistics.baselines()
+
 
 from dacapo.compat import removed_names  # noqa: E402
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..predictors.one_hot_predictor import class_indices, one_hot
-from .binary_segmentation_evaluator import BinarySegmentationEvaluator, _read
+from .binary_segmentation_evaluator import BinarySegmentationEvaluator
 
 
 class OneHotEvaluator(BinarySegmentationEvaluator):
@@ -13,8 +13,7 @@ class OneHotEvaluator(BinarySegmentationEvaluator):
     ``(C, *spatial)`` (``ArgmaxPostProcessor``), ``gt`` class indices or class channels (see
     ``OneHotPredictor``); voxels of unknown class are ignored. Criteria ``<class>__dice`` etc."""
 
-    def evaluate(self, output, gt, voxel_size=None, channels=None, mask=None):
-        output, gt, mask, voxel_size = _read(output, gt, mask, voxel_size)
+    def _binary_gt(self, gt, mask, voxel_size):
         n = len(self.channels)
         indices, known = class_indices(gt, n, len(voxel_size))
         gt_channels = one_hot(indices, known, n)
@@ -23,5 +22,4 @@ class OneHotEvaluator(BinarySegmentationEvaluator):
             if m.ndim == indices.ndim + 1:
                 m = m.max(axis=0) if m.shape[0] > 1 else m[0]
             known = known & (m != 0)
-        valid = None if known.all() else known.astype(np.uint8)
-        return super().evaluate(output, gt_channels, voxel_size, channels, valid)
+        return gt_channels, (None if known.all() else known.astype(np.uint8))
