@@ -62,11 +62,7 @@ def validate_run(
     from dacapo.options import Options
     from dacapo.experiments.validation_iteration_scores import ValidationIterationScores
     from dacapo.experiments.validation_scores import parameter_dict
-    from dacapo.store.create_store import (
-        create_array_store,
-        create_stats_store,
-        create_weights_store,
-    )
+    from dacapo.store.create_store import create_array_store, create_stats_store
 
     datasets = run.datasplit.validate
     if not datasets:
