@@ -357,7 +357,9 @@ def _border_options(command):
 @_NUM_WORKERS
 @_OLD_NUM_WORKERS
 @click.option("-dt", "--output_dtype", "--output-dtype", "output_dtype", default="float32", show_default=True,
-              help="float32 stores predictions as they are; uint8 stores [-1,1] as round(127x)+127, [0,1] as round(255x).")
+              help="float32 stores predictions as they are (here they are the result; apply "
+                   "stores its intermediate prediction as uint8); uint8 stores [-1,1] as "
+                   "round(127x)+127, [0,1] as round(255x), a quarter of the size.")
 @_OVERWRITE
 @_border_options
 def predict(run_name, iteration, input_container, input_dataset, output_path, output_roi,
@@ -391,7 +393,10 @@ def predict(run_name, iteration, input_container, input_dataset, output_path, ou
 @_NUM_WORKERS
 @_OLD_NUM_WORKERS
 @click.option("-dt", "--output_dtype", "--output-dtype", "output_dtype", default="uint8", show_default=True,
-              help="dtype of the stored prediction (uint8: [-1,1] as round(127x)+127, [0,1] as round(255x)).")
+              help="dtype of the intermediate prediction that post-processing reads (uint8: "
+                   "[-1,1] as round(127x)+127, [0,1] as round(255x), a quarter of float32's "
+                   "size; steps of 1/127 are below what thresholds and watersheds resolve; "
+                   "predict keeps float32, its prediction being the result).")
 @_OVERWRITE
 @_border_options
 def apply(run_name, input_container, input_dataset, output_path, validation_dataset, criterion,

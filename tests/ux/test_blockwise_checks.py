@@ -121,3 +121,32 @@ def test_interrupt_shows_no_done_tick_and_the_rerun_counts_done_blocks(options, 
     assert process.returncode == 0, output
     assert f"workers: {finished} of 16 blocks done by an earlier run; computing the other " \
            f"{16 - finished}" in output, output
+
+
+def test_worker_options_are_spelled_alike_and_old_spellings_warn(options, tmp_path):
+    (tmp_path / "workers.py").write_text(_WORKERS)
+    args = _run_blockwise_args("old", "--seconds", "0")
+    old = ["-w" if a == "-wf" else a for a in args]
+    old[old.index("-nw") + 1] = "1"
+    result = _invoke(*old)
+    assert result.exit_code == 0, result.output
+    assert "Warning: -w is deprecated in dacapo run-blockwise: use -wf/--worker-file" \
+        in result.output, result.output
+
+    for command in ("predict", "apply"):
+        # -w is still the number of workers there (0 is refused as -nw 0 is)
+        result = _invoke(command, "-r", "x", "-ic", str(tmp_path), "-id", "raw", "-op", "o",
+                         "-w", "0")
+        assert result.exit_code == 2 and "0 is not in the range x>=1" in result.output, \
+            result.output
+        assert f"Warning: -w is deprecated in dacapo {command}: use -nw/--num-workers" \
+            in result.output
+        result = _invoke(command, "-r", "x", "-ic", str(tmp_path), "-id", "raw", "-op", "o",
+                         "-w", "2", "-nw", "2")
+        assert result.exit_code == 2 and "give -nw/--num-workers only" in result.output
+
+    # the dtypes differ on purpose, and the help says why
+    predict_help = " ".join(_invoke("predict", "--help").output.split())
+    apply_help = " ".join(_invoke("apply", "--help").output.split())
+    assert "[default: float32]" in predict_help and "apply stores its intermediate" in predict_help
+    assert "[default: uint8]" in apply_help and "predict keeps float32" in apply_help
