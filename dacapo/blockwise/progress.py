@@ -10,10 +10,10 @@ import io
 import logging
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import Optional
 
-logger = logging.getLogger(__name__)
 
 
 class BlockProgress:
@@ -73,12 +73,14 @@ def scheduler_output_to(log_path: Optional[Path]):
     """While daisy runs: what is written to file descriptor 2 (daisy's Rust warnings, its
     ``daisy`` logger through handlers made before, worker output it relays) goes to
     ``log_path``; ``sys.stderr`` (progress bars, console lines) stays on the terminal. Does
-    nothing without a path, at DEBUG level, or when ``sys.stderr`` is not descriptor 2."""
+    nothing without a path, at DEBUG level, when ``sys.stderr`` is not descriptor 2 or off the
+    main thread (descriptor 2 is the whole process's)."""
     try:
         stderr_is_fd2 = sys.stderr is not None and sys.stderr.fileno() == 2
     except (AttributeError, ValueError, io.UnsupportedOperation):
         stderr_is_fd2 = False
-    if log_path is None or not stderr_is_fd2 or logging.getLogger().isEnabledFor(logging.DEBUG):
+    if (log_path is None or not stderr_is_fd2 or logging.getLogger().isEnabledFor(logging.DEBUG)
+            or threading.current_thread() is not threading.main_thread()):
         yield
         return
     Path(log_path).parent.mkdir(parents=True, exist_ok=True)

@@ -446,7 +446,7 @@ def _run(tasks, num_workers, compute_context, run_id, resume, progress, start,
     if log_dir is not None and previous_log_dir == Path("daisy_logs"):
         # daisy's per-worker logs go next to the output, not to ./daisy_logs
         daisy_logging.set_log_basedir(log_dir)
-    worker_logs = _worker_log_directory(tasks, spec_dir, in_process, log_dir)
+    worker_logs = _worker_log_directory(spec_dir, in_process, daisy_logging.get_log_basedir())
     observer = BlockProgress([t.task_id for t in tasks]) if progress and not in_process else False
     try:
         with warnings.catch_warnings(), scheduler_output_to(
@@ -533,8 +533,9 @@ def _say_interrupted(tasks) -> None:
     say("interrupted%s; the same command resumes", f" ({counts})" if counts else "")
 
 
-def _worker_log_directory(tasks, spec_dir, in_process: bool, log_dir) -> Optional[Path]:
-    """Where the workers' logs go (``None`` in process: errors are reported directly)."""
+def _worker_log_directory(spec_dir, in_process: bool, log_dir) -> Optional[Path]:
+    """Where the workers' logs go: the cluster jobs' next to their specs, daisy's local
+    workers' in daisy's log directory (``None`` in process: errors are reported directly)."""
     if in_process:
         return None
     if spec_dir is not None:
