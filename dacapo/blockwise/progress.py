@@ -19,8 +19,9 @@ from typing import Optional
 class BlockProgress:
     """A daisy progress observer (``on_start`` / ``on_progress`` / ``on_finish``)."""
 
-    def __init__(self, task_order: list[str]):
+    def __init__(self, task_order: list[str], done_before: Optional[dict] = None):
         self.task_order = list(task_order)
+        self.done_before = dict(done_before or {})  # task id -> blocks an earlier run did
         self.bars: dict = {}
 
     def _bar(self, task_id: str, state):
@@ -28,7 +29,8 @@ class BlockProgress:
             from tqdm import tqdm
 
             self.bars[task_id] = tqdm(total=int(state.total_block_count), desc=task_id,
-                                      unit="block", dynamic_ncols=True, file=sys.stderr)
+                                      initial=self.done_before.get(task_id, 0), unit="block",
+                                      dynamic_ncols=True, file=sys.stderr)
         return self.bars[task_id]
 
     def _ordered(self, states):

@@ -381,6 +381,11 @@ def _run(tasks, num_workers, compute_context, run_id, resume, progress, start,
             reset.add(task.task_id)
         skip_masks[task.task_id] = task.bookkeeping.done_mask(task.grid_shape)
     _say_done_before(tasks, skip_masks)
+    if all(t.task_id in skip_masks and skip_masks[t.task_id].all() for t in tasks):
+        # every block is recorded as done: daisy would start workers only to skip them
+        return _finish(tasks, run_id, start, {
+            t.task_id: TaskSummary(t.task_id, t.num_blocks, t.num_blocks, 0, 0) for t in tasks
+        })
 
     spec_dir = None
     if not in_process and not isinstance(context, LocalTorch):
@@ -447,7 +452,10 @@ def _run(tasks, num_workers, compute_context, run_id, resume, progress, start,
         # daisy's per-worker logs go next to the output, not to ./daisy_logs
         daisy_logging.set_log_basedir(log_dir)
     worker_logs = _worker_log_directory(spec_dir, in_process, daisy_logging.get_log_basedir())
-    observer = BlockProgress([t.task_id for t in tasks]) if progress and not in_process else False
+    observer = False
+    if progress and not in_process:
+        observer = BlockProgress([t.task_id for t in tasks],
+                                 {k: int(mask.sum()) for k, mask in skip_masks.items()})
     try:
         with warnings.catch_warnings(), scheduler_output_to(
             None if in_process or worker_logs is None else worker_logs / "scheduler.log"
@@ -499,6 +507,10 @@ def _run(tasks, num_workers, compute_context, run_id, resume, progress, start,
         raise BlockwiseError(
             "; ".join(failures) + f". Completed blocks are recorded: run again to resume.{logs}"
         )
+    return _finish(tasks, run_id, start, summaries)
+
+
+def _finish(tasks, run_id: str, start: float, summaries: dict) -> RunSummary:
     for task in tasks:
         task.finish()
     summary = RunSummary(run_id, summaries, time.perf_counter() - start)

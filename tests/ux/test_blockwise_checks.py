@@ -122,6 +122,14 @@ def test_interrupt_shows_no_done_tick_and_the_rerun_counts_done_blocks(options, 
     assert f"workers: {finished} of 16 blocks done by an earlier run; computing the other " \
            f"{16 - finished}" in output, output
 
+    logs = tmp_path / "out.zarr" / ".blockwise" / "slow" / "logs" / "workers"
+    started = len(list(logs.glob("worker_*.err")))
+    assert started > 0
+    process = _cli_process(_run_blockwise_args("slow", "--seconds", "0.3"), tmp_path)
+    output, _ = process.communicate(timeout=300)
+    assert process.returncode == 0 and "workers: all 16 blocks done by an earlier run" in output
+    assert len(list(logs.glob("worker_*.err"))) == started  # no worker started for nothing
+
 
 def test_worker_options_are_spelled_alike_and_old_spellings_warn(options, tmp_path):
     (tmp_path / "workers.py").write_text(_WORKERS)
