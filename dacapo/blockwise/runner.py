@@ -472,7 +472,10 @@ def _run(tasks, num_workers, compute_context, run_id, resume, progress, start,
     except KeyboardInterrupt:
         _say_interrupted(tasks)
         raise
-    except RuntimeError as error:  # daisy gave up on a task: its workers kept failing
+    except RuntimeError as error:
+        if "abandoned" not in str(error):
+            raise
+        # daisy gave up on a task: its workers kept failing
         raise BlockwiseError(_abandoned(error, worker_logs)) from None
     finally:
         daisy_logging.set_log_basedir(previous_log_dir)
