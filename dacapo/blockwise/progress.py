@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Optional
 
 
-
 class BlockProgress:
     """A daisy progress observer (``on_start`` / ``on_progress`` / ``on_finish``)."""
 
@@ -67,7 +66,8 @@ class BlockProgress:
 
     def close(self) -> None:
         for bar in self.bars.values():
-            bar.close()
+            with contextlib.suppress(Exception):  # (its stream may be closed already)
+                bar.close()
 
 
 @contextlib.contextmanager

@@ -470,6 +470,8 @@ def _run(tasks, num_workers, compute_context, run_id, resume, progress, start,
                 return_states=True,
             )
     except KeyboardInterrupt:
+        for function in in_process_functions:
+            function.close()  # (its bar first, then the line under it)
         _say_interrupted(tasks)
         raise
     except RuntimeError as error:
