@@ -380,7 +380,8 @@ def _run(tasks, num_workers, compute_context, run_id, resume, progress, start,
         if not resumed:
             reset.add(task.task_id)
         skip_masks[task.task_id] = task.bookkeeping.done_mask(task.grid_shape)
-    _say_done_before(tasks, skip_masks)
+    if progress:  # (what the console shows: the bars, these lines)
+        _say_done_before(tasks, skip_masks)
     if all(t.task_id in skip_masks and skip_masks[t.task_id].all() for t in tasks):
         # every block is recorded as done: daisy would start workers only to skip them
         return _finish(tasks, run_id, start, {
@@ -472,7 +473,8 @@ def _run(tasks, num_workers, compute_context, run_id, resume, progress, start,
     except KeyboardInterrupt:
         for function in in_process_functions:
             function.close()  # (its bar first, then the line under it)
-        _say_interrupted(tasks)
+        if progress:
+            _say_interrupted(tasks)
         raise
     except RuntimeError as error:
         if "abandoned" not in str(error):
