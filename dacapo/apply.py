@@ -42,8 +42,28 @@ def validation_dataset_names(run_config, run=None) -> list[str]:
     return [d.name for d in Run(run_config, load_starter_model=False).datasplit.validate]
 
 
+def check_validation_dataset(run_name: str, names: list[str], name: str) -> None:
+    if name not in names:
+        raise ValueError(f"run {run_name!r} has no validation dataset {name!r}; known: "
+                         f"{', '.join(names) or 'none'}")
+
+
 def primary_criterion(evaluator) -> str:
     return list(evaluator.criteria)[0]
+
+
+def known_criterion(evaluator, criterion: str) -> str:
+    """``criterion``, or the evaluator's primary one for ``"best"``; a one-line error listing
+    the evaluator's criteria for any other name."""
+    criteria = list(evaluator.criteria)
+    if criterion == "best":
+        return criteria[0]
+    if criterion not in criteria:
+        raise ValueError(
+            f"unknown criterion {criterion!r} for {type(evaluator).__name__}; known: "
+            f"{', '.join(criteria)} (or 'best')"
+        )
+    return criterion
 
 
 def best_iteration(run_name: str, validation_dataset: Optional[str], criterion: str) -> int:
@@ -68,12 +88,7 @@ def best_parameters(run, iteration: int, validation_dataset: Optional[str], crit
     evaluator = run.task.evaluator
     parameters = list(post_processor.enumerate_parameters())
     criteria = list(evaluator.criteria)
-    criterion = primary_criterion(evaluator) if criterion == "best" else criterion
-    if criterion not in criteria:
-        raise ValueError(
-            f"unknown criterion {criterion!r} for {type(evaluator).__name__}; known: "
-            f"{', '.join(criteria)} (or 'best')"
-        )
+    criterion = known_criterion(evaluator, criterion)
     scores = create_stats_store().retrieve_validation_iteration_scores(run.name)
     entry = next((s for s in scores if s.iteration == iteration), None)
     if entry is None:
@@ -84,11 +99,7 @@ def best_parameters(run, iteration: int, validation_dataset: Optional[str], crit
     names = validation_dataset_names(run.config, run)
     column = values[:, :, criteria.index(criterion)]
     if validation_dataset is not None:
-        if validation_dataset not in names:
-            raise ValueError(
-                f"run {run.name!r} has no validation dataset {validation_dataset!r}; known: "
-                f"{', '.join(names)}"
-            )
+        check_validation_dataset(run.name, names, validation_dataset)
         column = column[names.index(validation_dataset)]
     else:
         with np.errstate(all="ignore"):
@@ -221,10 +232,18 @@ def apply(
     run = ModelBundle(run_config)  # task and model, without an optimizer
     post_processor = run.task.post_processor
 
+    # everything checkable before any output exists or a worker starts: the criterion, the
+    # checkpoint (it loads into the model), the parameters; then the input and outputs
+    # (PredictTask.create, run_tasks)
+    known_criterion(run.task.evaluator, criterion)
+    if validation_dataset is not None:
+        check_validation_dataset(run_name, validation_dataset_names(run_config, run),
+                                 validation_dataset)
     if iteration is None:
         iteration = best_iteration(run_name, validation_dataset, criterion)
         logger.info("apply %s: best iteration by %s is %d", run_name, criterion, iteration)
     iteration = int(iteration)
+    run.load_weights(iteration)
     if parameters is None:
         parameters = best_parameters(run, iteration, validation_dataset, criterion)
         if parameters is None:

@@ -293,7 +293,39 @@ def _dtype(value):
         raise click.BadParameter(f"unknown dtype {value!r}") from None
 
 
+def _old_spelling(old: str, new: str, dest: str, **kwargs):
+    """``old``, the former spelling of the option ``dest`` (spelled ``new`` now), still taken
+    with a deprecation warning: ``-w`` meant workers in apply/predict but the worker file in
+    run-blockwise; now ``-nw`` means workers everywhere and ``-wf`` the worker file. Give the
+    option ``dest`` ``callback=_take_old_spelling``."""
+
+    def remember(ctx, param, value):
+        if value is not None:
+            click.echo(f"Warning: {old} is deprecated in dacapo {ctx.info_name}: use {new}",
+                       err=True)
+            ctx.meta[f"old spelling of {dest}"] = (old, new, value)
+        return value
+
+    return click.option(old, f"old_{dest}", hidden=True, expose_value=False, is_eager=True,
+                        callback=remember, **kwargs)
+
+
+def _take_old_spelling(ctx, param, value):
+    taken = ctx.meta.get(f"old spelling of {param.name}")
+    if taken is None:
+        return value
+    old, new, old_value = taken
+    if ctx.get_parameter_source(param.name) is not click.core.ParameterSource.DEFAULT:
+        raise click.UsageError(f"{old} and {new} name the same option: give {new} only")
+    return param.type_cast_value(ctx, old_value)
+
+
 _ROI_HELP = "World units, as [begin:end, begin:end, ...], e.g. [0:800,0:800,0:800]."
+_NUM_WORKERS = click.option(
+    "-nw", "--num-workers", "--num_workers", "num_workers", type=click.IntRange(min=1), default=1,
+    show_default=True, callback=_take_old_spelling,
+    help="Workers (the compute context of dacapo.yaml launches them).")
+_OLD_NUM_WORKERS = _old_spelling("-w", "-nw/--num-workers", "num_workers", type=int)
 _OVERWRITE = click.option(
     "-ow/-no-ow", "--overwrite/--no-overwrite", default=False, show_default="no-overwrite",
     help="Replace an output that a different DaCapo job wrote (the same job always resumes; "
@@ -322,10 +354,12 @@ def _border_options(command):
               help="A directory (gets <input stem>.zarr), a container (out.zarr) or container/dataset.")
 @click.option("-roi", "--output_roi", "--output-roi", "output_roi", default=None,
               help="Region to predict (default: the input less the model's context). " + _ROI_HELP)
-@click.option("-w", "--num_workers", "--num-workers", "num_workers", type=int, default=1, show_default=True,
-              help="Workers (the compute context of dacapo.yaml launches them).")
+@_NUM_WORKERS
+@_OLD_NUM_WORKERS
 @click.option("-dt", "--output_dtype", "--output-dtype", "output_dtype", default="float32", show_default=True,
-              help="float32 stores predictions as they are; uint8 stores [-1,1] as round(127x)+127, [0,1] as round(255x).")
+              help="float32 stores predictions as they are (here they are the result; apply "
+                   "stores its intermediate prediction as uint8); uint8 stores [-1,1] as "
+                   "round(127x)+127, [0,1] as round(255x), a quarter of the size.")
 @_OVERWRITE
 @_border_options
 def predict(run_name, iteration, input_container, input_dataset, output_path, output_roi,
@@ -356,10 +390,13 @@ def predict(run_name, iteration, input_container, input_dataset, output_path, ou
 @click.option("-p", "--parameters", default=None,
               help="Post-processing parameters, e.g. 'threshold=0.25' or a sweep id (default: the best).")
 @click.option("-roi", "--roi", default=None, help="Region to process (default: the input less the model's context). " + _ROI_HELP)
-@click.option("-w", "--num_workers", "--num-workers", "num_workers", type=int, default=1, show_default=True,
-              help="Workers (the compute context of dacapo.yaml launches them).")
+@_NUM_WORKERS
+@_OLD_NUM_WORKERS
 @click.option("-dt", "--output_dtype", "--output-dtype", "output_dtype", default="uint8", show_default=True,
-              help="dtype of the stored prediction (uint8: [-1,1] as round(127x)+127, [0,1] as round(255x)).")
+              help="dtype of the intermediate prediction that post-processing reads (uint8: "
+                   "[-1,1] as round(127x)+127, [0,1] as round(255x), a quarter of float32's "
+                   "size; steps of 1/127 are below what thresholds and watersheds resolve; "
+                   "predict keeps float32, its prediction being the result).")
 @_OVERWRITE
 @_border_options
 def apply(run_name, input_container, input_dataset, output_path, validation_dataset, criterion,
@@ -382,13 +419,16 @@ def apply(run_name, input_container, input_dataset, output_path, validation_data
     "run-blockwise",
     context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
 )
-@click.option("-w", "--worker_file", "--worker-file", "worker_file", required=True,
+@click.option("-wf", "--worker-file", "--worker_file", "worker_file", default=None,
+              callback=_take_old_spelling,
               help="Worker: a .py file or module defining process_block(block, **parameters) "
-                   "(and optionally setup(**parameters) returning extra keyword arguments).")
+                   "(and optionally setup(**parameters) returning extra keyword arguments). "
+                   "Required.")
+@_old_spelling("-w", "-wf/--worker-file", "worker_file")
 @click.option("-tr", "--total_roi", "--total-roi", "total_roi", required=True, help="Total read ROI. " + _ROI_HELP)
 @click.option("-rr", "--read_roi_size", "--read-roi-size", "read_roi_size", required=True, help="Block read size, world units, e.g. [288,288,288].")
 @click.option("-wr", "--write_roi_size", "--write-roi-size", "write_roi_size", required=True, help="Block write size (centred in the read size).")
-@click.option("-nw", "--num_workers", "--num-workers", "num_workers", type=int, default=1, show_default=True)
+@_NUM_WORKERS
 @click.option("-mr", "--max_retries", "--max-retries", "max_retries", type=int, default=2, show_default=True)
 @click.option("-t", "--timeout", type=float, default=None, help="Seconds per block before it is retried.")
 @_OVERWRITE
@@ -407,6 +447,8 @@ def run_blockwise(ctx, worker_file, total_roi, read_roi_size, write_roi_size, nu
     from dacapo.blockwise.scheduler import run_blockwise as run_blockwise_fn
     from dacapo.predict import parse_coordinate, parse_roi
 
+    if worker_file is None:
+        raise click.UsageError("Missing option '-wf' / '--worker-file'.")
     parameters = _extra_parameters(ctx.args)
     read_size = parse_coordinate(read_roi_size)
     write_size = parse_coordinate(write_roi_size)
@@ -434,7 +476,7 @@ def run_blockwise(ctx, worker_file, total_roi, read_roi_size, write_roi_size, nu
               help="Block read size (world units); its excess over the write size is the context.")
 @click.option("-wr", "--write_roi_size", "--write-roi-size", "write_roi_size", required=True, help="Block write size (world units).")
 @click.option("-c", "--context", default=None, help="Context around each block (world units), e.g. [64,64,64].")
-@click.option("-nw", "--num_workers", "--num-workers", "num_workers", type=int, default=1, show_default=True)
+@_NUM_WORKERS
 @click.option("-mr", "--max_retries", "--max-retries", "max_retries", type=int, default=2, show_default=True)
 @click.option("-t", "--timeout", type=float, default=None, help="Seconds per block before it is retried.")
 @_OVERWRITE

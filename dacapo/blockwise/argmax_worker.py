@@ -1,7 +1,7 @@
 """A worker file for ``run_blockwise``: ``output = argmax over channels of input`` (the class
 index, in the output's dtype), per block.
 
-    dacapo run-blockwise -w dacapo.blockwise.argmax_worker -tr "[0:800,0:800,0:800]" -dt uint8 \\
+    dacapo run-blockwise -wf dacapo.blockwise.argmax_worker -tr "[0:800,0:800,0:800]" -dt uint8 \\
         -wr "[256,256,256]" -rr "[256,256,256]" --input_container in.zarr \\
         --input_dataset prediction --output_container out.zarr --output_dataset classes
 """

@@ -117,13 +117,20 @@ class ModelBundle:
         self.model = self.task.create_model(architecture)
         trainer = run_config.trainer_config.trainer_type(run_config.trainer_config)
         self.inference_transform = trainer.inference_transform
+        self.loaded_iteration: Optional[int] = None
 
     def load_weights(self, iteration: int) -> None:
         from dacapo.store.create_store import create_weights_store
 
         state = create_weights_store().retrieve_weights(self.name, iteration)
-        self.model.load_state_dict(state.get("model", state))
+        try:
+            self.model.load_state_dict(state.get("model", state))
+        except RuntimeError as error:  # (torch's message lists every key: keep its first line)
+            first = (str(error).strip().splitlines() or [""])[0]
+            raise ValueError(f"checkpoint {iteration} of run {self.name!r} does not fit its "
+                             f"model: {first}") from None
         self.model.eval()
+        self.loaded_iteration = int(iteration)
 
 
 def load_run(run_config, iteration: int) -> ModelBundle:
@@ -192,6 +199,8 @@ class PredictTask(BlockwiseTask):
         raw = input_config.array("r")
         if run is None:
             run = ModelBundle(run_config)
+        if run.loaded_iteration != int(iteration):
+            run.load_weights(iteration)  # the checkpoint exists and fits: before any output
         predictor = BlockPredictor(run.model, raw, device="cpu", padding=padding)
         in_vs, out_vs = predictor.input_voxel_size, predictor.output_voxel_size
         grid = lcm_grid(in_vs, out_vs)
@@ -276,7 +285,8 @@ class PredictTask(BlockwiseTask):
         run = getattr(self, "_resident_run", None)
         if run is None:
             run = ModelBundle(self.run_config)
-        run.load_weights(self.iteration)
+        if run.loaded_iteration != self.iteration:
+            run.load_weights(self.iteration)
         device = worker.device if worker.device is not None else None
         self._resident_predictor = BlockPredictor(
             run.model,

@@ -30,6 +30,7 @@ import attrs
 from dacapo.utils.faults import fault_point
 
 from .bookkeeping import index_name
+from .progress import BlockProgress, scheduler_output_to
 from .task import BlockwiseTask, WorkerContext
 
 logger = logging.getLogger(__name__)
@@ -379,6 +380,13 @@ def _run(tasks, num_workers, compute_context, run_id, resume, progress, start,
         if not resumed:
             reset.add(task.task_id)
         skip_masks[task.task_id] = task.bookkeeping.done_mask(task.grid_shape)
+    if progress:  # (what the console shows: the bars, these lines)
+        _say_done_before(tasks, skip_masks)
+    if all(t.task_id in skip_masks and skip_masks[t.task_id].all() for t in tasks):
+        # every block is recorded as done: daisy would start workers only to skip them
+        return _finish(tasks, run_id, start, {
+            t.task_id: TaskSummary(t.task_id, t.num_blocks, t.num_blocks, 0, 0) for t in tasks
+        })
 
     spec_dir = None
     if not in_process and not isinstance(context, LocalTorch):
@@ -444,21 +452,41 @@ def _run(tasks, num_workers, compute_context, run_id, resume, progress, start,
     if log_dir is not None and previous_log_dir == Path("daisy_logs"):
         # daisy's per-worker logs go next to the output, not to ./daisy_logs
         daisy_logging.set_log_basedir(log_dir)
+    worker_logs = _worker_log_directory(spec_dir, in_process, daisy_logging.get_log_basedir())
+    observer = False
+    if progress and not in_process:
+        observer = BlockProgress([t.task_id for t in tasks],
+                                 {k: int(mask.sum()) for k, mask in skip_masks.items()})
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), scheduler_output_to(
+            None if in_process or worker_logs is None else worker_logs / "scheduler.log"
+        ):
             warnings.simplefilter("ignore", DeprecationWarning)
             states = daisy.run_blockwise(
                 pipeline,
                 multiprocessing=not in_process,
                 host=context.scheduler_host,
-                progress=progress,
+                progress=observer,
                 summary=False,
                 return_states=True,
             )
+    except KeyboardInterrupt:
+        for function in in_process_functions:
+            function.close()  # (its bar first, then the line under it)
+        if progress:
+            _say_interrupted(tasks)
+        raise
+    except RuntimeError as error:
+        if "abandoned" not in str(error):
+            raise
+        # daisy gave up on a task: its workers kept failing
+        raise BlockwiseError(_abandoned(error, worker_logs)) from None
     finally:
         daisy_logging.set_log_basedir(previous_log_dir)
         for function in in_process_functions:
             function.close()
+        if observer:
+            observer.close()
 
     summaries = {}
     failures = []
@@ -482,9 +510,14 @@ def _run(tasks, num_workers, compute_context, run_id, resume, progress, start,
                 + _unfinished_blocks(task, errors)
             )
     if failures:
+        logs = "" if worker_logs is None else f" Worker logs: {worker_logs}."
         raise BlockwiseError(
-            "; ".join(failures) + ". Completed blocks are recorded: run again to resume."
+            "; ".join(failures) + f". Completed blocks are recorded: run again to resume.{logs}"
         )
+    return _finish(tasks, run_id, start, summaries)
+
+
+def _finish(tasks, run_id: str, start: float, summaries: dict) -> RunSummary:
     for task in tasks:
         task.finish()
     summary = RunSummary(run_id, summaries, time.perf_counter() - start)
@@ -493,6 +526,52 @@ def _run(tasks, num_workers, compute_context, run_id, resume, progress, start,
             "%s: %d blocks, %d computed, %d done before", s.task_id, s.total, s.completed, s.skipped
         )
     return summary
+
+
+def _say_done_before(tasks, skip_masks: dict) -> None:
+    """One console line per task that resumes: how many of its blocks an earlier run did."""
+    from dacapo.console import say
+
+    for task in tasks:
+        mask = skip_masks.get(task.task_id)
+        done = 0 if mask is None else int(mask.sum())
+        if done == task.num_blocks:
+            say("%s: all %d blocks done by an earlier run", task.task_id, done)
+        elif done:
+            say("%s: %d of %d blocks done by an earlier run; computing the other %d",
+                task.task_id, done, task.num_blocks, task.num_blocks - done)
+
+
+def _say_interrupted(tasks) -> None:
+    from dacapo.console import say
+
+    counts = ", ".join(
+        f"{t.task_id} {len(t.bookkeeping.done_indices())} of {t.num_blocks} blocks done"
+        for t in tasks if t.bookkeeping is not None
+    )
+    say("interrupted%s; the same command resumes", f" ({counts})" if counts else "")
+
+
+def _worker_log_directory(spec_dir, in_process: bool, log_dir) -> Optional[Path]:
+    """Where the workers' logs go: the cluster jobs' next to their specs, daisy's local
+    workers' in daisy's log directory (``None`` in process: errors are reported directly)."""
+    if in_process:
+        return None
+    if spec_dir is not None:
+        return Path(spec_dir) / "logs"
+    return None if log_dir is None else Path(log_dir)
+
+
+def _abandoned(error: RuntimeError, worker_logs: Optional[Path]) -> str:
+    """One line from daisy's abandonment error (its first line, the worker's last error;
+    not its traceback nor its advice to raise ``max_worker_restarts``)."""
+    text = str(error)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    first = lines[0].removesuffix("Last worker error:").strip() if lines else "daisy gave up"
+    cause = [line for line in lines[1:] if not line.startswith("Fix the worker error")]
+    last = f" Last worker error: {cause[-1]}." if cause else ""
+    logs = "" if worker_logs is None else f" Worker logs: {worker_logs}."
+    return f"{first}{last}{logs} Completed blocks are recorded: run again to resume."
 
 
 def _unfinished_blocks(task: BlockwiseTask, errors: dict, limit: int = 10) -> str:

@@ -1,6 +1,6 @@
 """A worker file for ``run_blockwise``: ``output = input > threshold`` (uint8), per block.
 
-    dacapo run-blockwise -w dacapo.blockwise.threshold_worker -tr "[0:800,0:800,0:800]" -dt uint8 \\
+    dacapo run-blockwise -wf dacapo.blockwise.threshold_worker -tr "[0:800,0:800,0:800]" -dt uint8 \\
         -wr "[256,256,256]" -rr "[256,256,256]" --input_container in.zarr \\
         --input_dataset prediction --output_container out.zarr --output_dataset mask \\
         --threshold 0.0

@@ -60,8 +60,24 @@ class RunConfig(ConfigBase):
 
     def part_problem(self) -> Optional[str]:
         """The first part (task, architecture, trainer, datasplit) that does not verify."""
-        for field in ("task_config", "architecture_config", "trainer_config", "datasplit_config"):
-            ok, message = getattr(self, field).verify()
+        return self._problem_of(("task_config", "architecture_config", "trainer_config",
+                                 "datasplit_config"))
+
+    def config_problem(self) -> Optional[str]:
+        """The first problem found without data or files: the checks of the task, architecture
+        and trainer, unless a part's check reads files (``verify_reads_files``: pretrained
+        weights, bioimage.io packages, importable modules). Storing a run runs these; what needs
+        the data (the datasplit's arrays, voxel sizes through the model, channels) is checked
+        by ``verify()`` and by training, on the machine that has the data."""
+        return self._problem_of(("task_config", "architecture_config", "trainer_config"),
+                                skip_file_checks=True)
+
+    def _problem_of(self, fields, skip_file_checks: bool = False) -> Optional[str]:
+        for field in fields:
+            part = getattr(self, field)
+            if skip_file_checks and getattr(part, "verify_reads_files", False):
+                continue
+            ok, message = part.verify()
             if not ok:
                 return f"RunConfig {self.name!r}: {field}: {message}"
         return None

@@ -102,6 +102,10 @@ class ConfigStore(ABC):
         from dacapo.store.converter import unstructure
 
         name = validate_name(config.name, f"{kind} config")
+        if kind == "run":  # its parts' own checks, those needing no data (config_problem)
+            problem = config.config_problem()
+            if problem is not None:
+                raise ConfigError(f"{problem}; not stored")
         document = unstructure(config)
         _check_readable(kind, name, document)
         if kind == "run":

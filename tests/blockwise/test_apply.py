@@ -50,7 +50,7 @@ def test_apply_uses_the_best_iteration_and_parameters(trained_run, blockwise_env
         chosen = parse_parameters(post_processor, spelling if not isinstance(spelling, float) else str(spelling))
         assert chosen.threshold == 0.25 and chosen in sweep
     assert parse_parameters(post_processor, "3") == sweep[3]
-    with pytest.raises(ValueError, match="no best iteration"):
+    with pytest.raises(ValueError, match="no validation dataset .no_such_dataset.; known: val"):
         apply(RUN_NAME, data.container, "raw", blockwise_env / "apply", criterion="cell__dice",
               validation_dataset="no_such_dataset", progress=False)
 

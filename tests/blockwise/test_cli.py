@@ -50,7 +50,7 @@ def test_run_and_segment_blockwise_commands(tmp_path, monkeypatch):
     source[source.roi] = data
     runner = CliRunner()
     result = runner.invoke(cli, [
-        "run-blockwise", "-w", "dacapo.blockwise.threshold_worker", "-tr", "[0:32,0:32,0:48]",
+        "run-blockwise", "-wf", "dacapo.blockwise.threshold_worker", "-tr", "[0:32,0:32,0:48]",
         "-rr", "[16,16,16]", "-wr", "[16,16,16]", "-dt", "uint8",
         "--input_container", "in.zarr", "--input_dataset", "x",
         "--output_container", "out.zarr", "--output_dataset", "mask", "--threshold", "0.5",

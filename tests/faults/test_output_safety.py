@@ -124,7 +124,7 @@ def test_a_second_job_into_an_output_being_written_is_refused(trained, data, tmp
 
 def apply_command(data, output, workers: int = 2):
     return ["apply", "-r", RUN, "-i", str(ITERATION), "-p", "threshold=0.5", "-ic",
-            str(data.container), "-id", "raw", "-op", str(output), "-roi", APPLY_ROI, "-w", str(workers)]
+            str(data.container), "-id", "raw", "-op", str(output), "-roi", APPLY_ROI, "-nw", str(workers)]
 
 
 def _children(pid: int) -> list[int]:

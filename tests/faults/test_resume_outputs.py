@@ -108,7 +108,7 @@ def test_blockwise_predict_killed_and_rerun_is_identical(trained, tmp_path, tall
 
     def command(dataset):
         return ["predict", "-r", RUN, "-i", str(ITERATION), "-ic", str(data.container), "-id", "raw",
-                "-op", str(tmp_path / "out.zarr" / dataset), "-roi", "[64:640,64:640,64:640]", "-w", "1"]
+                "-op", str(tmp_path / "out.zarr" / dataset), "-roi", "[64:640,64:640,64:640]", "-nw", "1"]
 
     reference = CliProcess(command("reference"), cli_env, tmp_path / "reference.log")
     reference_done = Bookkeeping.for_array(tmp_path / "out.zarr", "reference").done_dir

@@ -69,7 +69,8 @@ def test_train_says_what_happens_and_extends(options, tmp_path):
     # dacapo validate prints the scores
     result = _invoke("validate", "-r", "talk", "-i", "4")
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[-1].startswith("validation talk @4: val: ")
+    assert result.stdout.startswith("dataset val (iteration 4)\n")  # the scores table,
+    assert result.stdout.splitlines()[-1].startswith("validation talk @4: val: ")  # the summary
 
 
 def test_ls_shows_live_progress_between_checkpoints(options, tmp_path):

@@ -24,6 +24,8 @@ class BioImageIOArchitectureConfig(ArchitectureConfig):
     architecture to predict with or fine-tune: its weights (PyTorch state dict or TorchScript)
     and input axes (batch, channel, spatial). Read offline."""
 
+    verify_reads_files = True  # the package: checked where it is (training), not when stored
+
     source: Path = help_field(
         "The bioimage.io package: a .zip, a folder holding rdf.yaml, or the rdf.yaml.",
         converter=to_path,

@@ -48,6 +48,8 @@ class TorchModuleArchitectureConfig(ArchitectureConfig):
     forward for modules that fake tensors cannot run; results are cached per shape. The output
     has the input's voxel size unless ``output_voxel_size_divisor`` says otherwise."""
 
+    verify_reads_files = True  # imports the module: checked where it runs, not when stored
+
     module: str = help_field(
         "Import path of the torch.nn.Module class: 'package.module:ClassName'.",
         validator=check(lambda v: IMPORT_PATH.fullmatch(v) is not None, "must look like 'package.module:ClassName'"),

@@ -27,6 +27,8 @@ class PretrainedTaskConfig(TaskConfig):
     ``torch.save`` holding a model state dict, or a dict with it under ``"model"`` (a DaCapo
     checkpoint). The architecture must match the weights."""
 
+    verify_reads_files = True  # the weights: checked where they are (training), not when stored
+
     sub_task_config: TaskConfig = help_field(
         "The task to perform.", validator=_check_sub_task
     )
