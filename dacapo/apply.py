@@ -82,6 +82,7 @@ def best_iteration(run_name: str, validation_dataset: Optional[str], criterion: 
 def best_parameters(run, iteration: int, validation_dataset: Optional[str], criterion: str):
     """The post-processing parameters scoring best by ``criterion`` at ``iteration`` (on
     ``validation_dataset``, or averaged over the validation datasets); None without scores."""
+    from dacapo.experiments.validation_scores import parameter_dict
     from dacapo.store.create_store import create_stats_store
 
     post_processor = run.task.post_processor
@@ -93,10 +94,13 @@ def best_parameters(run, iteration: int, validation_dataset: Optional[str], crit
     entry = next((s for s in scores if s.iteration == iteration), None)
     if entry is None:
         return None
-    values = np.asarray(entry.scores, dtype=float)  # (datasets, parameters, criteria)
+    names = validation_dataset_names(run.config, run)
+    if entry.named:  # by name: the sweep may have changed since these scores were stored
+        values = entry.aligned(names, [parameter_dict(p) for p in parameters], criteria)
+    else:
+        values = np.asarray(entry.scores, dtype=float)  # (datasets, parameters, criteria)
     if values.ndim != 3 or values.shape[1] != len(parameters):
         return None
-    names = validation_dataset_names(run.config, run)
     column = values[:, :, criteria.index(criterion)]
     if validation_dataset is not None:
         check_validation_dataset(run.name, names, validation_dataset)

@@ -48,6 +48,11 @@ def _same(a: float, b: float) -> bool:
     return a == b or (math.isnan(a) and math.isnan(b))
 
 
+def parameter_key(parameters: dict[str, Any]) -> tuple:
+    """A hashable, order-free key of one parameter setting."""
+    return tuple(sorted((k, repr(v)) for k, v in parameters.items()))
+
+
 def parameter_label(parameters: dict[str, Any]) -> str:
     """``bias=0.3 threshold=0.5`` (``-`` for a sweep without parameters)."""
     return " ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
@@ -119,6 +124,34 @@ class ValidationIterationScores:
             f"no score of dataset {dataset!r}, criterion {criterion!r}, parameters "
             f"{parameter_label(parameters)} at iteration {self.iteration}"
         )
+
+    def aligned(self, datasets: list[str], parameters: list[dict[str, Any]],
+                criteria: list[str]):
+        """These (named) scores as a ``(datasets, parameters, criteria)`` numpy array in the
+        given orders: a setting, dataset or criterion these scores lack is NaN (the run's sweep
+        or datasplit changed since they were stored)."""
+        import numpy as np
+
+        values = np.asarray(self.scores, dtype=float)
+        if (self.datasets, self.parameters, self.criteria) == (datasets, parameters, criteria):
+            return values
+        self._require_names()
+        positions = [
+            [names.index(n) if n in names else None for n in wanted]
+            for names, wanted in (
+                (self.datasets, datasets),
+                ([parameter_key(p) for p in self.parameters],
+                 [parameter_key(p) for p in parameters]),
+                (self.criteria, criteria),
+            )
+        ]
+        aligned = np.full((len(datasets), len(parameters), len(criteria)), np.nan)
+        for d, source_d in enumerate(positions[0]):
+            for p, source_p in enumerate(positions[1]):
+                for c, source_c in enumerate(positions[2]):
+                    if None not in (source_d, source_p, source_c):
+                        aligned[d, p, c] = values[source_d, source_p, source_c]
+        return aligned
 
     def best(self, dataset: str, criterion: str,
              higher_is_better: bool) -> tuple[Optional[dict[str, Any]], float]:

@@ -119,7 +119,8 @@ class ValidationScores:
         for i, iteration_scores in enumerate(self.scores):
             values = np.asarray(iteration_scores.scores, dtype=float)
             if iteration_scores.named:
-                values = self._aligned(iteration_scores, values)
+                values = iteration_scores.aligned(self.dataset_names, self.parameter_dicts,
+                                                  self.criteria)
             if values.shape != shape:
                 raise ValueError(
                     f"validation scores of iteration {iteration_scores.iteration} have shape "
@@ -136,32 +137,6 @@ class ValidationScores:
                 "criteria": list(self.criteria),
             },
         )
-
-    def _aligned(self, iteration_scores: ValidationIterationScores, values):
-        """Scores named by another sweep, dataset list or criteria (the run's config changed)
-        placed at this run's positions; what this run has but they lack is NaN."""
-        import numpy as np
-
-        if (iteration_scores.datasets, iteration_scores.parameters, iteration_scores.criteria) == (
-            self.dataset_names, self.parameter_dicts, self.criteria
-        ):
-            return values
-        positions = [
-            [names.index(n) if n in names else None for n in wanted]
-            for names, wanted in (
-                (iteration_scores.datasets, self.dataset_names),
-                ([_key(p) for p in iteration_scores.parameters],
-                 [_key(p) for p in self.parameter_dicts]),
-                (iteration_scores.criteria, self.criteria),
-            )
-        ]
-        aligned = np.full((len(self.datasets), len(self.parameters), len(self.criteria)), np.nan)
-        for d, source_d in enumerate(positions[0]):
-            for p, source_p in enumerate(positions[1]):
-                for c, source_c in enumerate(positions[2]):
-                    if None not in (source_d, source_p, source_c):
-                        aligned[d, p, c] = values[source_d, source_p, source_c]
-        return aligned
 
     def get_best(self, data, dim: str):
         """The best scores along ``dim`` per criterion (max or min as the criterion wants):
@@ -197,10 +172,6 @@ class ValidationScores:
 def parameter_dict(parameters: ParametersLike) -> dict[str, Any]:
     """``{name: value}`` of one parameter setting (its id left out: ids change with the sweep)."""
     return {name: getattr(parameters, name) for name in parameters.parameter_names}
-
-
-def _key(parameters: dict[str, Any]) -> tuple:
-    return tuple(sorted((k, repr(v)) for k, v in parameters.items()))
 
 
 def _objects(items: Sequence[Any]):

@@ -97,6 +97,22 @@ def test_scores_of_another_sweep_line_up_by_parameter_values():
     assert np.isnan(data.values[0, :, 2]).all()
 
 
+def test_aligned_picks_scores_by_name_in_any_order():
+    """What ``apply``'s best parameters read: another sweep, datasets and criteria reordered,
+    a missing setting, dataset or criterion NaN, never a neighbour's value."""
+    old = named_scores(10)
+    values = np.asarray(old.scores)
+    aligned = old.aligned(["b", "c"], [{"threshold": 0.9}, {"threshold": 0.3}, {"threshold": 0.1}],
+                          ["voi", "dice", "f1"])
+    assert aligned.shape == (2, 3, 3)
+    np.testing.assert_array_equal(aligned[0, 0, :2], values[1, 2, ::-1])
+    np.testing.assert_array_equal(aligned[0, 2, :2], values[1, 0, ::-1])
+    assert np.isnan(aligned[1]).all() and np.isnan(aligned[:, 1]).all()
+    assert np.isnan(aligned[..., 2]).all()
+    same = old.aligned(NAMES["datasets"], NAMES["parameters"], NAMES["criteria"])
+    np.testing.assert_array_equal(same, values)
+
+
 def test_instance_baselines():
     gt = np.zeros((6, 8), dtype=np.uint64)
     gt[:, :4], gt[:, 4:] = 1, 2
