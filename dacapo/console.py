@@ -180,6 +180,7 @@ def validation_summary(run_name: str, config, iteration: int, stats_store=None) 
     """One line: per validation dataset, the best value over the post-processing parameters of
     each criterion at ``iteration``, ``*`` marking a new best (better than every other stored
     iteration). ``None`` when the run has no scores for ``iteration``."""
+    from dacapo.experiments.validation_iteration_scores import stack_scores
     from dacapo.listing import dataset_names
     from dacapo.store.create_store import create_stats_store
 
@@ -189,10 +190,11 @@ def validation_summary(run_name: str, config, iteration: int, stats_store=None) 
         return None
     evaluator = config.task_config.task_type(config.task_config).evaluator
     criteria = list(evaluator.criteria)
-    values = np.asarray([s.scores for s in scores], dtype=float)  # (it, dataset, param, crit)
+    names = dataset_names(config)
+    # (it, dataset, setting, criterion), each iteration placed by name
+    values = stack_scores(scores, names, criteria)
     current = iterations.index(iteration)
     others = [i for i in range(len(iterations)) if i != current]
-    names = dataset_names(config)
     parts, any_new = [], False
     for d in range(values.shape[1]):
         cells = []

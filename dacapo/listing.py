@@ -8,6 +8,8 @@ from typing import Optional
 import attrs
 import numpy as np
 
+from dacapo.experiments.validation_iteration_scores import stack_scores
+
 logger = logging.getLogger(__name__)
 
 
@@ -90,7 +92,8 @@ def _best_scores(config, scores) -> list[BestScore]:
     evaluator = task.evaluator
     criterion = evaluator.criteria[0]
     names = dataset_names(config)
-    values = np.asarray([s.scores for s in scores], dtype=float)  # (it, dataset, param, crit)
+    # (it, dataset, setting, criterion), each iteration placed by name
+    values = stack_scores(scores, names, list(evaluator.criteria))
     higher = evaluator.higher_is_better(criterion)
     best = []
     for d in range(values.shape[1]):

@@ -14,6 +14,8 @@ from typing import Optional, Sequence
 import attrs
 import numpy as np
 
+from dacapo.experiments.validation_iteration_scores import stack_scores
+
 PNG_SIZE = (1200, 800)  # pixels
 _DPI = 100
 
@@ -68,7 +70,8 @@ def run_curves(run_name: str, criterion: Optional[str] = None) -> RunCurves:
         higher = evaluator.higher_is_better(chosen)
         names = dataset_names(config)
         iterations = np.array([s.iteration for s in scores], dtype=int)
-        values = np.asarray([s.scores for s in scores], dtype=float)  # (it, dataset, param, crit)
+        # (it, dataset, setting, criterion), each iteration placed by name
+        values = stack_scores(scores, names, criteria)
         for d in range(values.shape[1]):
             column = values[:, d, :, c]
             with np.errstate(all="ignore"):

@@ -231,3 +231,33 @@ def _baselines_equal(a: dict, b: dict) -> bool:
                 and all(_same(a[d][n][c], b[d][n][c]) for c in a[d][n]) for n in a[d])
         for d in a
     )
+
+
+def stack_scores(scores: list[ValidationIterationScores], datasets: list[str],
+                 criteria: list[str]):
+    """The scores of several iterations as one ``(iterations, datasets, settings, criteria)``
+    numpy array, each placed by name: ``settings`` is the union of the iterations' parameter
+    settings (a run whose sweep changed between validations), NaN where an iteration lacks one.
+    Unnamed records (stored before scores had names) keep their order, padded with NaN."""
+    import numpy as np
+
+    settings: list[dict[str, Any]] = []
+    seen: set[tuple] = set()
+    for entry in scores:
+        for parameters in entry.parameters or []:
+            if parameter_key(parameters) not in seen:
+                seen.add(parameter_key(parameters))
+                settings.append(parameters)
+    width = max([len(settings)] + [np.shape(e.scores)[1] for e in scores if not e.named
+                                   and np.ndim(e.scores) == 3])
+    stacked = np.full((len(scores), len(datasets), width, len(criteria)), np.nan)
+    for i, entry in enumerate(scores):
+        if entry.named:
+            stacked[i, :, :len(settings)] = entry.aligned(datasets, settings, criteria)
+            continue
+        values = np.asarray(entry.scores, dtype=float)
+        if values.ndim == 3:
+            d, p, c = (min(a, b) for a, b in zip(values.shape, stacked.shape[1:]))
+            stacked[i, :d, :p, :c] = values[:d, :p, :c]
+    return stacked
+

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from dacapo.experiments import ValidationIterationScores, ValidationScores
+from dacapo.experiments.validation_iteration_scores import stack_scores
 from dacapo.experiments.tasks.evaluators.instance_evaluator import InstanceEvaluator
 
 from .backends import backend  # noqa: F401 (fixture)
@@ -111,6 +112,26 @@ def test_aligned_picks_scores_by_name_in_any_order():
     assert np.isnan(aligned[..., 2]).all()
     same = old.aligned(NAMES["datasets"], NAMES["parameters"], NAMES["criteria"])
     np.testing.assert_array_equal(same, values)
+
+
+def test_iterations_of_different_sweeps_stack_by_name():
+    """``ls``, ``plot`` and the validation line read every iteration through ``stack_scores``: a
+    sweep widened between validations (an upgrade's new default biases) lines up by value, and
+    an unnamed old record keeps its order."""
+    first = named_scores(10)
+    wider = ValidationIterationScores(
+        20, np.random.default_rng(1).random((2, 4, 2)), datasets=["a", "b"],
+        criteria=["dice", "voi"],
+        parameters=[{"threshold": t} for t in (0.0, 0.1, 0.5, 0.9)],
+    )
+    unnamed = ValidationIterationScores(30, np.random.default_rng(2).random((2, 3, 2)))
+    stacked = stack_scores([first, wider, unnamed], ["a", "b"], ["dice", "voi"])
+    assert stacked.shape == (3, 2, 4, 2)  # settings 0.1, 0.5, 0.9, then 0.0
+    np.testing.assert_array_equal(stacked[0, :, :3], np.asarray(first.scores))
+    assert np.isnan(stacked[0, :, 3]).all()
+    np.testing.assert_array_equal(stacked[1, :, :3], np.asarray(wider.scores)[:, 1:])
+    np.testing.assert_array_equal(stacked[1, :, 3], np.asarray(wider.scores)[:, 0])
+    np.testing.assert_array_equal(stacked[2, :, :3], np.asarray(unnamed.scores))
 
 
 def test_instance_baselines():
