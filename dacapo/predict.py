@@ -72,11 +72,6 @@ def output_identifier(output_path, input_container, dataset: str):
     return LocalArrayIdentifier(path / f"{Path(str(input_container)).stem}.zarr", dataset)
 
 
-def container_of(output_path, input_container) -> Path:
-    """The container an ``apply`` writes into (see ``output_identifier``)."""
-    return output_identifier(output_path, input_container, "x").container
-
-
 def predict(
     run_name: str,
     iteration: Optional[int],

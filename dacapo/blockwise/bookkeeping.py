@@ -172,10 +172,6 @@ class Bookkeeping:
             return set()
         return {parse_index(p.stem) for p in self.done_dir.glob("*.json")}
 
-    def done_by_run(self, run_id: str) -> set[tuple[int, ...]]:
-        """The blocks computed by run ``run_id``."""
-        return {index for index, record in self.done().items() if record.get("run") == run_id}
-
     def done_mask(self, grid_shape) -> np.ndarray:
         """uint8 array over the block grid, 1 where the block is done."""
         mask = np.zeros(tuple(int(s) for s in grid_shape), dtype=np.uint8)

@@ -139,9 +139,6 @@ class BlockwiseTask:
         """The (uncropped) write ROI of block ``index``."""
         return Roi(self.grid_origin + Coordinate(index) * self.block_shape, self.block_shape)
 
-    def block_read_roi(self, index) -> Roi:
-        return self.block_write_roi(index).grow(self.context_neg, self.context_pos)
-
     def linear_index(self, index) -> int:
         return int(np.ravel_multi_index(tuple(int(i) for i in index), self.grid_shape))
 

@@ -166,20 +166,6 @@ def _boundaries(labels: np.ndarray) -> np.ndarray:
     return boundary
 
 
-def _dilate_within(mask: np.ndarray, within: np.ndarray, steps: int) -> np.ndarray:
-    for _ in range(steps):
-        grown = mask.copy()
-        for axis in range(mask.ndim):
-            lo = [slice(None)] * mask.ndim
-            hi = [slice(None)] * mask.ndim
-            lo[axis] = slice(None, -1)
-            hi[axis] = slice(1, None)
-            grown[tuple(lo)] |= mask[tuple(hi)]
-            grown[tuple(hi)] |= mask[tuple(lo)]
-        mask = grown & within
-    return mask
-
-
 def _blur(volume: np.ndarray, sigma: float) -> np.ndarray:
     if sigma <= 0:
         return volume
