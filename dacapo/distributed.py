@@ -154,6 +154,14 @@ def init_process_group(context: RankContext, device) -> None:
     )
 
 
+def barrier(context: RankContext) -> None:
+    """Wait until every rank is here (nothing for one rank)."""
+    if context.distributed:
+        import torch.distributed as dist
+
+        dist.barrier()
+
+
 def destroy_process_group() -> None:
     import torch.distributed as dist
 

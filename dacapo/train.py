@@ -119,6 +119,10 @@ def train_run(
                     ranks.launcher, device)
     try:
         _train_ranks(run, validate, device, background_validation, ranks, iterations)
+        # the ranks leave together: one that tore the group down while rank 0 still wrote its
+        # last checkpoint made gloo abort the other at exit ("terminate called without an
+        # active exception", seen in CI)
+        distributed.barrier(ranks)
     finally:
         distributed.destroy_process_group()
 
