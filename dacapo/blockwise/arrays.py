@@ -78,23 +78,10 @@ def decode(data: np.ndarray, attributes) -> np.ndarray:
     )
 
 
-def value_range(task, model=None) -> Optional[tuple[float, float]]:
-    """The range of a task's predictions: the predictor's declared ``output_range`` if it has
-    one; else from the model's eval activation (tanh → [-1, 1], sigmoid/softmax → [0, 1]);
-    otherwise [-1, 1] (distance targets are tanh-normalised; clips nothing a bounded activation
-    produces)."""
-    predictor = getattr(task, "predictor", None)
-    explicit = getattr(predictor, "output_range", None)
-    if explicit is not None:
-        return tuple(float(v) for v in explicit)
-    activation = getattr(model, "eval_activation", None)
-    if activation is not None:
-        name = type(activation).__name__
-        if name == "Tanh":
-            return (-1.0, 1.0)
-        if name in ("Sigmoid", "Softmax"):
-            return (0.0, 1.0)
-    return (-1.0, 1.0)
+def value_range(task) -> tuple[float, float]:
+    """The range of a task's predictions, as its predictor declares it (``output_range``)."""
+    low, high = task.predictor.output_range
+    return float(low), float(high)
 
 
 # --- arrays ---------------------------------------------------------------------------------------

@@ -238,7 +238,7 @@ class PredictTask(BlockwiseTask):
         task.num_channels = int(predictor.out_channels)
         task.channel_names = channels if len(channels) == predictor.out_channels else None
         task.output_dtype = np.dtype(output_dtype)
-        task.encoding = encoding(task.output_dtype, value_range(run.task, run.model))
+        task.encoding = encoding(task.output_dtype, value_range(run.task))
         task.overwrite = overwrite
         task.weights = weights_identity(run_config.name, iteration)
         task._resident_run = run  # reused by an in-process worker (weights loaded in setup)

@@ -15,9 +15,10 @@ class Predictor(ABC):
     channels), ``mask`` is uint8 (1 = annotated/valid) or None (all valid), ``voxel_size`` is the
     voxel size (nm) of gt, target and weight."""
 
-    #: ``(low, high)`` of the model's predictions in eval mode, where the predictor knows it
-    #: (blockwise jobs store predictions in integer dtypes over this range); None: unknown.
-    output_range: tuple[float, float] | None = None
+    #: ``(low, high)`` of the model's predictions in eval mode (blockwise jobs store predictions
+    #: in integer dtypes over this range). The default suits tanh-normalised distances and
+    #: heads without an activation; predictors with a sigmoid/softmax declare ``(0.0, 1.0)``.
+    output_range: tuple[float, float] = (-1.0, 1.0)
 
     @property
     @abstractmethod
