@@ -9,7 +9,7 @@ Every concrete config class subclasses ``ConfigBase`` (through its family base s
 from __future__ import annotations
 
 import re
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Iterator
 
 import attrs
 
@@ -124,6 +124,26 @@ def import_config_families() -> None:
     ):
         importlib.import_module(module)
     _FAMILIES_IMPORTED = True
+
+
+def nested_configs(value: Any) -> Iterator[Any]:
+    """Every attrs instance in a config tree (``value`` itself, its fields, lists and tuples of
+    them, recursively), each once, depth first in field order."""
+    seen: set[int] = set()
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if item is None or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if attrs.has(type(item)):
+            yield item
+            children = [getattr(item, field.name) for field in attrs.fields(type(item))]
+        elif isinstance(item, (list, tuple)):
+            children = list(item)
+        else:
+            continue
+        stack.extend(reversed(children))
 
 
 def check(predicate, requirement: str):

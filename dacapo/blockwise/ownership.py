@@ -193,28 +193,14 @@ def check_bookkeeping(bookkeeping: Bookkeeping) -> None:
 def array_inputs(config) -> list[Path]:
     """The local zarr/N5 arrays an array config (tree) reads: every ``file_name``/``dataset``
     pair (remote ones, s3:// and the like, cannot be an output's place and are left out)."""
-    import attrs
-
+    from dacapo.config import nested_configs
     from dacapo.utils.paths import is_remote
 
     found: list[Path] = []
-    seen: set[int] = set()
-
-    def walk(value) -> None:
-        if id(value) in seen or value is None:
-            return
-        seen.add(id(value))
-        if attrs.has(type(value)):
-            file_name, dataset = getattr(value, "file_name", None), getattr(value, "dataset", None)
-            if file_name is not None and isinstance(dataset, str) and not is_remote(file_name):
-                found.append(Path(file_name) / dataset.strip("/"))
-            for field in attrs.fields(type(value)):
-                walk(getattr(value, field.name))
-        elif isinstance(value, (list, tuple)):
-            for item in value:
-                walk(item)
-
-    walk(config)
+    for node in nested_configs(config):
+        file_name, dataset = getattr(node, "file_name", None), getattr(node, "dataset", None)
+        if file_name is not None and isinstance(dataset, str) and not is_remote(file_name):
+            found.append(Path(file_name) / dataset.strip("/"))
     return found
 
 

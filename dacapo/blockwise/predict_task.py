@@ -25,31 +25,13 @@ logger = logging.getLogger(__name__)
 
 def find_intensities(config) -> Optional[tuple[float, float]]:
     """``(min, max)`` of the first ``IntensitiesArrayConfig`` inside an array config tree."""
-    import attrs
-
+    from dacapo.config import nested_configs
     from dacapo.experiments.datasplits.datasets.arrays import IntensitiesArrayConfig
 
-    seen = set()
-
-    def walk(value):
-        if id(value) in seen:
-            return None
-        seen.add(id(value))
-        if isinstance(value, IntensitiesArrayConfig):
-            return float(value.min), float(value.max)
-        if attrs.has(type(value)):
-            for field in attrs.fields(type(value)):
-                found = walk(getattr(value, field.name))
-                if found is not None:
-                    return found
-        elif isinstance(value, (list, tuple)):
-            for item in value:
-                found = walk(item)
-                if found is not None:
-                    return found
-        return None
-
-    return walk(config)
+    for node in nested_configs(config):
+        if isinstance(node, IntensitiesArrayConfig):
+            return float(node.min), float(node.max)
+    return None
 
 
 def training_intensities(run_config) -> Optional[tuple[float, float]]:
