@@ -191,6 +191,14 @@ class Options:
         return env
 
 
+def run_directory(run_name: str, base_dir: Optional[Path] = None) -> Path:
+    """``<runs_base_dir>/<run>``: where a run's checkpoints, TensorBoard events, progress and
+    length records live (``base_dir`` instead of the options' ``runs_base_dir`` if given)."""
+    from dacapo.config import validate_name
+
+    return Path(base_dir or Options.instance().runs_base_dir) / validate_name(run_name, "run")
+
+
 def __getattr__(name: str) -> Any:  # ``dacapo.options.runs_base_dir`` style access
     if name in {f.name for f in attrs.fields(DaCapoOptions)} | set(ALIASES):
         return getattr(Options.instance(), name)

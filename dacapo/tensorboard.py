@@ -24,11 +24,9 @@ _said_missing = False
 
 def board_directory(run_name: str, part: str = "train") -> Path:
     """``part``: ``"train"`` or ``"validation"``."""
-    from dacapo.config import validate_name
-    from dacapo.options import Options
+    from dacapo.options import run_directory
 
-    root = Path(Options.instance().runs_base_dir) / validate_name(run_name, "run") / "tensorboard"
-    return root / part
+    return run_directory(run_name) / "tensorboard" / part
 
 
 def _summary_writer_class():

@@ -49,13 +49,11 @@ def launch(run_name: str, validate: bool = True, background_validation: bool = F
     (``Slurm``/``Bsub``: one job of ``nodes`` × ``ranks_per_node`` ranks; ``LocalTorch``:
     ``torchrun`` with one rank per GPU), wait for them and return the exit status."""
     import sys
-    from pathlib import Path
 
     from dacapo.compute_context import resolve
-    from dacapo.config import validate_name
-    from dacapo.options import Options
+    from dacapo.options import run_directory
 
-    validate_name(run_name, "run")
+    logs = run_directory(run_name) / "train-logs"  # (checks the name first)
     context = resolve(compute_context)
     level = logging.getLevelName(logging.getLogger().getEffectiveLevel())
     level = level if level in ("DEBUG", "INFO", "WARNING", "ERROR") else "WARNING"
@@ -66,7 +64,6 @@ def launch(run_name: str, validate: bool = True, background_validation: bool = F
         command.append("--background-validation")
     if iterations is not None:  # rank 0 records it
         command += ["--iterations", str(iterations)]
-    logs = Path(Options.instance().runs_base_dir) / run_name / "train-logs"
     logs.mkdir(parents=True, exist_ok=True)
     wrapped = context.train_command(command, job_name=f"dacapo-train-{run_name}"[:64],
                                     log_prefix=str(logs / "train"))

@@ -43,9 +43,9 @@ class LiveProgress:
 
 
 def _file(run_name: str, base_dir: Optional[Path] = None) -> Path:
-    from dacapo.options import Options
+    from dacapo.options import run_directory
 
-    return Path(base_dir or Options.instance().runs_base_dir) / run_name / FILE_NAME
+    return run_directory(run_name, base_dir) / FILE_NAME
 
 
 def write(run_name: str, iteration: int, num_iterations: int, running: bool = True,

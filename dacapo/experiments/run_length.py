@@ -16,11 +16,9 @@ FILE_NAME = "iterations.json"
 
 
 def _file(run_name: str, base_dir: Optional[Path] = None) -> Path:
-    from dacapo.config import validate_name
-    from dacapo.options import Options
+    from dacapo.options import run_directory
 
-    base_dir = Path(base_dir or Options.instance().runs_base_dir)
-    return base_dir / validate_name(run_name, "run") / FILE_NAME
+    return run_directory(run_name, base_dir) / FILE_NAME
 
 
 def planned_iterations(run_name: str, config_iterations: int, base_dir: Optional[Path] = None) -> int:
