@@ -9,6 +9,7 @@ of the original that has moved imports as its successor; one that is gone raises
 
 from __future__ import annotations
 
+import contextvars
 import importlib
 import importlib.abc
 import importlib.util
@@ -197,6 +198,12 @@ class DefaultChangedWarning(UserWarning):
 
 _WARNED: set[str] = set()
 
+#: Fields that the stored document being structured names (``store.converter``): a value read
+#: back from a document that names it was chosen (or written by DaCapo), so it is no default.
+stored_fields: contextvars.ContextVar[frozenset] = contextvars.ContextVar(
+    "stored_fields", default=frozenset()
+)
+
 
 def original_default(config_class: str, original: Any, why: str):
     """An attrs validator that warns once per process and field when a ``config_class`` (by
@@ -207,7 +214,7 @@ def original_default(config_class: str, original: Any, why: str):
         key = f"{type(instance).__name__}.{attribute.name}"
         if type(instance).__name__ != config_class or key in _WARNED:
             return
-        if value != attribute.default or value == original:
+        if value != attribute.default or value == original or attribute.name in stored_fields.get():
             return
         _WARNED.add(key)
         warnings.warn(

@@ -124,7 +124,13 @@ def _structure_config(value: Any, declared: type) -> ConfigBase:
     cls = config_class(type_name) if type_name is not None else declared
     if not issubclass(cls, declared):
         raise TypeError(f"{type_name} is not a {declared.__name__}")
-    return _structure_fn(cls)(data, cls)
+    from dacapo.compat import stored_fields
+
+    token = stored_fields.set(frozenset(data))  # no changed-default warning for named fields
+    try:
+        return _structure_fn(cls)(data, cls)
+    finally:
+        stored_fields.reset(token)
 
 
 converter.register_unstructure_hook_func(_is_config, _unstructure_config)

@@ -253,6 +253,26 @@ def torch_batch_norms():
     return (torch.nn.BatchNorm2d, torch.nn.BatchNorm3d)
 
 
+def test_stored_configs_warn_only_for_fields_their_document_lacks(monkeypatch):
+    """Every command that reads a stored config would repeat the warning; a document that names
+    the field (DaCapo writes them all) chose it, one that lacks it (a migrated file) is told."""
+    from dacapo import compat
+    from dacapo.experiments.tasks import DistanceTaskConfig
+    from dacapo.store.converter import structure, unstructure
+
+    monkeypatch.setattr(compat, "_WARNED", set())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        document = unstructure(DistanceTaskConfig(name="d", channels=["a"], clip_distance=5, tol_distance=10))
+    monkeypatch.setattr(compat, "_WARNED", set())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert structure(document).mask_distances is False
+    del document["mask_distances"]
+    with pytest.warns(compat.DefaultChangedWarning, match=r"DistanceTaskConfig.mask_distances is False"):
+        structure(document)
+
+
 def test_a_deliberately_changed_default_warns_once(monkeypatch):
     from dacapo import compat
     from dacapo.experiments.tasks import DistanceTaskConfig, HotDistanceTaskConfig
