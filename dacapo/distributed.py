@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime
 import os
 import subprocess
+import time
 from typing import Mapping, Optional
 
 import attrs
@@ -154,19 +155,35 @@ def init_process_group(context: RankContext, device) -> None:
     )
 
 
-def barrier(context: RankContext) -> None:
-    """Wait until every rank is here (nothing for one rank)."""
-    if context.distributed:
-        import torch.distributed as dist
-
-        dist.barrier()
-
-
-def destroy_process_group() -> None:
+def leave(context: RankContext, finished: bool = True) -> None:
+    """Leave the process group. ``finished`` (every rank got here): the ranks first meet at a
+    barrier, tear the group down together, and rank 0, which hosts the rendezvous store, exits
+    last. A rank whose gloo peer closed its connections first aborted at exit ("terminate
+    called without an active exception", seen in CI, from both ``train_run`` and a test)."""
     import torch.distributed as dist
 
-    if dist.is_available() and dist.is_initialized():
-        dist.destroy_process_group()
+    if not (dist.is_available() and dist.is_initialized()):
+        return
+    store = None
+    if finished and context.distributed:
+        try:
+            from torch.distributed.distributed_c10d import _get_default_store
+
+            store = _get_default_store()
+        except Exception:  # a private helper: without it, the barrier alone
+            store = None
+        dist.barrier()
+    dist.destroy_process_group()
+    if store is None:
+        return
+    store.add(_LEFT_KEY, 1)
+    if context.rank == 0:  # keep the store up until every rank has torn its group down
+        deadline = time.monotonic() + 60
+        while store.add(_LEFT_KEY, 0) < context.world_size and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+
+_LEFT_KEY = "dacapo_ranks_left"
 
 
 def wrap_model(model, context: RankContext, device):

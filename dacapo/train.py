@@ -114,14 +114,12 @@ def train_run(
     if ranks.distributed:
         logger.info("run %s: rank %d of %d (%s) on %s", run.name, ranks.rank, ranks.world_size,
                     ranks.launcher, device)
+    finished = False
     try:
         _train_ranks(run, validate, device, background_validation, ranks, iterations)
-        # the ranks leave together: one that tore the group down while rank 0 still wrote its
-        # last checkpoint made gloo abort the other at exit ("terminate called without an
-        # active exception", seen in CI)
-        distributed.barrier(ranks)
+        finished = True
     finally:
-        distributed.destroy_process_group()
+        distributed.leave(ranks, finished)  # together when all finished (see ``leave``)
 
 
 def _train_ranks(run, validate, device, background_validation, ranks, iterations=None) -> None:

@@ -17,14 +17,16 @@ def ddp_steps(rank: int, world_size: int, port: int, config, batches, out: str) 
     ranks = distributed.RankContext(rank, world_size, rank, "torchrun")
     device = torch.device("cpu")
     distributed.init_process_group(ranks, device)
+    finished = False
     try:
         run = Run(config)
         model = distributed.wrap_model(run.model, ranks, device)
         losses = steps(run, model, batches, rank, world_size, ranks)
         if rank == 0:
             torch.save({"model": run.model.state_dict(), "losses": losses}, out)
+        finished = True
     finally:
-        distributed.destroy_process_group()
+        distributed.leave(ranks, finished)
 
 
 def steps(run, model, batches, rank, world_size, ranks=None) -> list:
